@@ -1,0 +1,128 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  MirrorError,
+  MirrorErrorCode,
+  parseSyncConfig,
+  renderSyncConfig,
+  runLocalSync,
+  type SyncConfig,
+} from '@condasync/mirror';
+import { FsObjectStore, type ObjectStore, openStore } from '@condasync/storage';
+import type { CliEnv } from '../env.ts';
+import { createCliLogger, type LogLevel } from '../logging.ts';
+import { ProgressReporter } from '../progress.ts';
+import { renderSummary } from '../summary.ts';
+import { ExitCode, UsageError } from './exit-codes.ts';
+
+export const syncUsage = `Usage: condasync sync -f FILE [options]
+
+Mirror the channels described by a sync config (YAML or JSON) into mirror_dir, or into the
+storage named by CONDASYNC_STORAGE_URL under dest_channel.
+
+Options:
+  -f, --file FILE          sync config file (required)
+      --config, --show-config
+                           print the effective config with defaults and exit
+      --dry-run            print what would be added and removed, with sizes; change nothing
+      --json               print the final report as JSON on stdout
+  -l, --log-level LEVEL    trace, debug, info, warn, error (also CRITICAL/WARNING and 10-50); overrides log_level
+  -v, --verbose            shorthand for --log-level debug
+  -h, --help               show this help
+
+Exit codes: 0 success, 1 some packages failed (the rest is published), 2 bad usage or config,
+3 the sync failed and published nothing new.
+`;
+
+const LEVEL_ALIASES: Record<string, LogLevel> = {
+  trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', critical: 'fatal', fatal: 'fatal',
+  '10': 'debug', '20': 'info', '30': 'warn', '40': 'error', '50': 'fatal',
+};
+
+export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.WritableStream): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      file: { type: 'string', short: 'f' },
+      config: { type: 'boolean' },
+      'show-config': { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      'log-level': { type: 'string', short: 'l' },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    out.write(syncUsage);
+    return ExitCode.Ok;
+  }
+  if (values.file === undefined) throw new UsageError('condasync sync needs a config file: -f FILE');
+  const path = resolve(values.file);
+  const text = await readFile(path, 'utf8').catch((error: unknown) => {
+    throw new UsageError(`cannot read the sync config ${path}: ${(error as Error).message}`);
+  });
+  const config = parseSyncConfig(text, { sourceName: path });
+  if (values.config || values['show-config']) {
+    out.write(renderSyncConfig(config, { path }));
+    return ExitCode.Ok;
+  }
+  const level = pickLevel(values['log-level'], values.verbose === true, config);
+  const progress = new ProgressReporter({ stream: process.stderr, logger: () => logger });
+  const logger = createCliLogger(level, env.logFormat, () => progress.clear());
+  const { store, channelPrefix } = openDestination(config, env);
+  const cancel = new AbortController();
+  const onSignal = (): void => cancel.abort(new MirrorError(MirrorErrorCode.Cancelled, 'interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    logger.info({ destination: store.description, channels: config.channels.length, platforms: config.platforms }, 'sync starting');
+    const report = await runLocalSync({
+      config,
+      store,
+      channelPrefix,
+      workDir: env.workDir,
+      logger,
+      dryRun: values['dry-run'] === true,
+      signal: cancel.signal,
+      onProgress: (p) => progress.update(p),
+    });
+    progress.stop();
+    out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderSummary(report));
+    return report.status === 'partial' ? ExitCode.Partial : ExitCode.Ok;
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await store.close();
+  }
+}
+
+function pickLevel(flag: string | undefined, verbose: boolean, config: SyncConfig): LogLevel {
+  if (verbose) return 'debug';
+  if (flag === undefined) return config.log_level;
+  const level = LEVEL_ALIASES[flag.toLowerCase()];
+  if (level === undefined) {
+    throw new UsageError(`unknown log level "${flag}"; expected one of trace, debug, info, warn, error, critical`);
+  }
+  return level;
+}
+
+/** mirror_dir wins (cas-sync export mode); otherwise the shared storage, one folder per dest_channel. */
+function openDestination(config: SyncConfig, env: CliEnv): { store: ObjectStore; channelPrefix: string } {
+  if (config.mirror_dir !== null) {
+    return { store: new FsObjectStore({ root: resolve(config.mirror_dir) }), channelPrefix: '' };
+  }
+  if (env.storageUrl === null) {
+    throw new UsageError('nowhere to write: set mirror_dir in the config or CONDASYNC_STORAGE_URL (file:///path or s3://bucket/prefix)');
+  }
+  const store = openStore(env.storageUrl, {
+    s3: {
+      ...(env.s3Endpoint ? { endpoint: env.s3Endpoint, forcePathStyle: true } : {}),
+      ...(env.s3Region ? { region: env.s3Region } : {}),
+    },
+  });
+  return { store, channelPrefix: `${config.dest_channel}/` };
+}

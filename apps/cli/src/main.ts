@@ -1,0 +1,55 @@
+import { MirrorError, MirrorErrorCode } from '@condasync/mirror';
+import { StorageError } from '@condasync/storage';
+import packageJson from '../package.json' with { type: 'json' };
+import { ExitCode, UsageError } from './commands/exit-codes.ts';
+import { syncCommand, syncUsage } from './commands/sync.ts';
+import { readCliEnv } from './env.ts';
+
+const usage = `condasync ${packageJson.version}: mirror conda channels into a folder or S3-compatible storage.
+
+Usage: condasync <command> [options]
+
+Commands:
+  sync -f FILE     mirror the channels of a sync config (see condasync sync --help)
+
+Options:
+  --version        print the version and exit
+  -h, --help       show this help
+`;
+
+/** Runs the CLI with the given arguments; returns the exit code. Errors are printed, never thrown. */
+export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === '--version' || command === '-V') {
+      out.write(`${packageJson.version}\n`);
+      return ExitCode.Ok;
+    }
+    if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+      out.write(usage);
+      return command === undefined ? ExitCode.Usage : ExitCode.Ok;
+    }
+    if (command === 'sync') return await syncCommand(rest, readCliEnv(), out);
+    throw new UsageError(`unknown command "${command}"\n\n${usage}`);
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    process.stderr.write(`error: ${error.message}\n${error instanceof UsageError ? '' : `\n${syncUsage}`}`);
+    return ExitCode.Usage;
+  }
+  if (error instanceof MirrorError && error.code === MirrorErrorCode.ConfigInvalid) {
+    process.stderr.write(`error: ${error.message}\n`);
+    for (const problem of error.details) process.stderr.write(`  ${problem.path || '(file)'}: ${problem.message}\n`);
+    return ExitCode.Usage;
+  }
+  if (error instanceof MirrorError || error instanceof StorageError) {
+    process.stderr.write(`error: ${error.message}\nThe sync failed; the previously published repodata is unchanged.\n`);
+    return ExitCode.Failed;
+  }
+  process.stderr.write(`error: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return ExitCode.Failed;
+}

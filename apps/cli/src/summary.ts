@@ -1,0 +1,58 @@
+import type { SyncReport } from '@condasync/mirror';
+import { formatBytes } from './format.ts';
+
+/** The end-of-run text a person reads on stdout. */
+export function renderSummary(report: SyncReport): string {
+  const lines: string[] = [];
+  if (report.dryRun) {
+    lines.push('Dry run: nothing was downloaded, written or deleted.');
+    const adds = report.additions ?? [];
+    const removes = report.removals ?? [];
+    lines.push(`Would add ${adds.length} package(s), ${formatBytes(sum(adds))}:`);
+    for (const a of adds) lines.push(`  + ${a.subdir}/${a.filename} (${formatBytes(a.size)})`);
+    lines.push(`Would remove ${removes.length} package(s), ${formatBytes(sum(removes))} (after the grace period):`);
+    for (const r of removes) lines.push(`  - ${r.subdir}/${r.filename} (${formatBytes(r.size)})`);
+  } else {
+    lines.push(`Sync ${report.status} in ${report.seconds.toFixed(1)} s.`);
+    const header = ['subdir', 'selected', 'present', 'downloaded', 'failed', 'published', 'removed', 'pending-delete'];
+    const rows = report.subdirs.map((s) => [
+      s.subdir,
+      String(s.selected),
+      String(s.present),
+      `${s.downloaded} (${formatBytes(s.downloadedBytes)})`,
+      String(s.failed),
+      `${s.published}${s.repodataChanged ? '' : ' (unchanged)'}`,
+      String(s.deleted),
+      String(s.pendingDeletion),
+    ]);
+    lines.push(...table([header, ...rows]));
+  }
+  if (report.failures.length > 0) {
+    lines.push(`${report.failures.length} package(s) failed and were left out of the published repodata:`);
+    for (const f of report.failures) {
+      lines.push(f.reason.includes(f.filename) ? `  ${f.reason}` : `  ${f.subdir}/${f.filename}: ${f.reason}`);
+    }
+  }
+  if (report.rejected.length > 0) {
+    lines.push(`${report.rejected.length} upstream record(s) were refused as invalid:`);
+    for (const r of report.rejected.slice(0, 20)) lines.push(`  ${r.subdir} (${r.channel}): ${r.reason}`);
+  }
+  if (report.collisions.length > 0) {
+    lines.push(`${report.collisions.length} filename collision(s) between channels (the first channel wins):`);
+    for (const c of report.collisions.slice(0, 20)) lines.push(`  ${c.subdir}/${c.filename}: kept ${c.kept}, ignored ${c.dropped}`);
+  }
+  if (report.unresolved.length > 0) {
+    lines.push(`${report.unresolved.length} dependency spec(s) have no matching package in the mirror:`);
+    for (const u of report.unresolved.slice(0, 20)) lines.push(`  ${u.subdir}/${u.filename}: ${u.spec}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function sum(items: ReadonlyArray<{ size: number }>): number {
+  return items.reduce((n, i) => n + i.size, 0);
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+}

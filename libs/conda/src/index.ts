@@ -1,0 +1,6 @@
+/** Pure conda channel logic: repodata model, versions, MatchSpec, filters. No I/O beyond given streams. */
+export * from './errors.ts';
+export * from './filter/index.ts';
+export * from './matchspec/index.ts';
+export * from './repodata/index.ts';
+export * from './version/index.ts';

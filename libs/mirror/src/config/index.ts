@@ -1,0 +1,23 @@
+export { checkUpstreamUrl, redactUrl } from './channel-url.ts';
+export {
+  CONDA_CHANNEL_ALIAS,
+  DEFAULT_CHANNEL_NAMES,
+  DEFAULT_PLATFORMS,
+  DEFAULT_REMOTE_URL,
+  LIMITS,
+  SYNC_CONFIG_DEFAULTS,
+} from './defaults.ts';
+export { parseSyncConfig } from './load-sync-config.ts';
+export { type RenderOptions, renderSyncConfig } from './render-config.ts';
+export { type ResolveOptions, resolveSyncConfig } from './resolve-sync-config.ts';
+export { SYNC_CONFIG_KEYS, syncConfigJsonSchema } from './schema.ts';
+export type { FilterEntry, FilterObject, SyncConfig, SyncConfigKey } from './types.ts';
+export {
+  KNOWN_SUBDIRS,
+  LICENSE_FAMILIES,
+  type LicenseFamily,
+  LOG_LEVELS,
+  type LogLevel,
+  REPODATA_SOURCES,
+  type RepodataSource,
+} from './vocabulary.ts';

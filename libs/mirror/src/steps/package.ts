@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { isStorageError, type ObjectStore, StorageErrorCode } from '@condasync/storage';
+import { MirrorError, MirrorErrorCode } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { type ChannelSource, channelFilePath, channelFileUrl } from '../upstream/channel-source.ts';
+import type { UpstreamHttp } from '../upstream/http-client.ts';
+import { withRetries } from '../upstream/retry.ts';
+
+/** One package to copy from an upstream channel into the store. */
+export interface PackageTask {
+  channel: ChannelSource;
+  subdir: string;
+  filename: string;
+  /** Destination key in the store. */
+  key: string;
+  size: number;
+  sha256?: string;
+  md5?: string;
+}
+
+export interface DownloadLimits {
+  retries: number;
+  deadlineMs: number;
+  minBytesPerSecond: number;
+}
+
+export interface PackageContext {
+  store: ObjectStore;
+  http: UpstreamHttp;
+  logger: Logger;
+  limits: DownloadLimits;
+  /** Scratch folder for records that carry only an md5 (they must be hashed before the store sees them). */
+  tempDir: string;
+  signal?: AbortSignal;
+}
+
+export type PackageOutcome =
+  | { status: 'downloaded'; bytes: number; attempts: number; seconds: number }
+  | { status: 'failed'; code: string; reason: string; attempts: number };
+
+/** Attempts allowed to end in a checksum mismatch before the package counts as corrupt upstream. */
+const CHECKSUM_MISMATCHES_ALLOWED = 2;
+
+/**
+ * Copies one package: streams it from upstream into the store, which refuses to publish anything
+ * but exactly `size` bytes with the expected sha256 (DESIGN §2 invariant 2). Transient faults are
+ * retried with backoff; permanent ones end as a `failed` outcome with a reason, never a throw,
+ * except cancellation, which propagates.
+ */
+export async function mirrorPackage(task: PackageTask, ctx: PackageContext): Promise<PackageOutcome> {
+  const started = performance.now();
+  let attempts = 0;
+  let mismatches = 0;
+  try {
+    await withRetries(
+      async () => {
+        attempts++;
+        try {
+          await copyOnce(task, ctx);
+        } catch (error) {
+          const mirrorError = asMirrorError(error, task);
+          if (mirrorError.code === MirrorErrorCode.ChecksumMismatch || mirrorError.code === MirrorErrorCode.SizeMismatch) {
+            mismatches++;
+            // One bad copy may be a flaky proxy; the same mismatch twice means upstream is corrupt.
+            throw new MirrorError(mirrorError.code, mirrorError.message, {
+              cause: mirrorError.cause,
+              transient: mismatches < CHECKSUM_MISMATCHES_ALLOWED,
+            });
+          }
+          throw mirrorError;
+        }
+      },
+      {
+        retries: ctx.limits.retries,
+        signal: ctx.signal,
+        onRetry: ({ attempt, delayMs, error }) =>
+          ctx.logger.debug({ filename: task.filename, attempt, delayMs, err: error.message }, 'retrying package'),
+      },
+    );
+  } catch (error) {
+    const mirrorError = asMirrorError(error, task);
+    if (mirrorError.code === MirrorErrorCode.Cancelled) throw mirrorError;
+    return { status: 'failed', code: mirrorError.code, reason: mirrorError.message, attempts };
+  }
+  return { status: 'downloaded', bytes: task.size, attempts, seconds: (performance.now() - started) / 1000 };
+}
+
+async function copyOnce(task: PackageTask, ctx: PackageContext): Promise<void> {
+  const { body, dispose } = await openUpstreamBody(task, ctx);
+  try {
+    if (task.sha256 !== undefined) {
+      await ctx.store.put(task.key, body, { size: task.size, sha256: task.sha256, signal: ctx.signal });
+    } else {
+      await putMd5Only(task, body, ctx);
+    }
+  } finally {
+    await dispose();
+  }
+}
+
+async function openUpstreamBody(
+  task: PackageTask,
+  ctx: PackageContext,
+): Promise<{ body: AsyncIterable<Uint8Array>; dispose: () => Promise<void> }> {
+  if (task.channel.kind === 'file') {
+    // Open first so a missing file is a clean ENOENT here, not an unhandled stream error later.
+    const handle = await open(channelFilePath(task.channel, task.subdir, task.filename), 'r');
+    const stream = handle.createReadStream();
+    return { body: stream, dispose: async () => void stream.destroy() };
+  }
+  const response = await ctx.http.request(channelFileUrl(task.channel, task.subdir, task.filename), {
+    deadlineMs: ctx.limits.deadlineMs,
+    minBytesPerSecond: ctx.limits.minBytesPerSecond,
+    signal: ctx.signal,
+  });
+  return { body: response.body, dispose: response.dispose };
+}
+
+/**
+ * Old records (Anaconda's `free` channel) carry only an md5. The store verifies sha256, so the
+ * bytes are hashed into a scratch file first, checked against size and md5, then stored under
+ * the sha256 computed here.
+ */
+async function putMd5Only(task: PackageTask, body: AsyncIterable<Uint8Array>, ctx: PackageContext): Promise<void> {
+  await mkdir(ctx.tempDir, { recursive: true });
+  const scratch = join(ctx.tempDir, `${process.pid}-${Math.random().toString(36).slice(2)}-${task.filename}`);
+  const sha256 = createHash('sha256');
+  const md5 = createHash('md5');
+  let bytes = 0;
+  try {
+    await pipeline(
+      Readable.from(body),
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          bytes += chunk.byteLength;
+          sha256.update(chunk);
+          md5.update(chunk);
+          yield chunk;
+        }
+      },
+      createWriteStream(scratch),
+    );
+    if (bytes !== task.size) {
+      throw new MirrorError(
+        MirrorErrorCode.SizeMismatch,
+        `${task.subdir}/${task.filename}: upstream sent ${bytes} bytes, repodata says ${task.size}`,
+      );
+    }
+    const actualMd5 = md5.digest('hex');
+    if (actualMd5 !== task.md5?.toLowerCase()) {
+      throw new MirrorError(
+        MirrorErrorCode.ChecksumMismatch,
+        `${task.subdir}/${task.filename}: md5 ${actualMd5} does not match repodata's ${task.md5}`,
+      );
+    }
+    await ctx.store.put(task.key, createReadStream(scratch), {
+      size: task.size,
+      sha256: sha256.digest('hex'),
+      signal: ctx.signal,
+    });
+  } finally {
+    await rm(scratch, { force: true });
+  }
+}
+
+/** Classifies any failure of one copy attempt as a MirrorError, keeping upstream errors hidden in causes. */
+function asMirrorError(error: unknown, task: PackageTask): MirrorError {
+  const where = `${task.subdir}/${task.filename}`;
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof MirrorError) return cause;
+  }
+  if (isStorageError(error, StorageErrorCode.ChecksumMismatch)) {
+    return new MirrorError(MirrorErrorCode.ChecksumMismatch, `${where}: sha256 does not match repodata`, {
+      cause: error,
+    });
+  }
+  if (isStorageError(error, StorageErrorCode.SizeMismatch)) {
+    return new MirrorError(MirrorErrorCode.SizeMismatch, `${where}: ${error.message}`, { cause: error });
+  }
+  if (isStorageError(error, StorageErrorCode.Aborted)) {
+    return new MirrorError(MirrorErrorCode.Cancelled, `${where}: cancelled`, { cause: error });
+  }
+  if (isStorageError(error)) {
+    return new MirrorError(MirrorErrorCode.Storage, `${where}: storage failed: ${error.message}`, {
+      cause: error,
+      transient: error.code === StorageErrorCode.Backend,
+    });
+  }
+  const code = (error as { code?: string }).code;
+  if (code === 'ENOENT') {
+    return new MirrorError(MirrorErrorCode.UpstreamHttp, `${where}: not found in the upstream folder`, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new MirrorError(MirrorErrorCode.UpstreamHttp, `${where}: ${message}`, { cause: error, transient: true });
+}

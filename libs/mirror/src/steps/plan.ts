@@ -1,0 +1,214 @@
+import { createReadStream } from 'node:fs';
+import {
+  type CondaError,
+  type FilterableRecord,
+  filterPackages,
+  type PackageRecordJson,
+  parseRepodata,
+  type RepodataHeader,
+  type UnresolvedDependency,
+} from '@condasync/conda';
+import type { ObjectStore } from '@condasync/storage';
+import type { SyncConfig } from '../config/index.ts';
+import { MirrorError, MirrorErrorCode } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { type ChannelSource, channelSource } from '../upstream/channel-source.ts';
+import type { UpstreamHttp } from '../upstream/http-client.ts';
+import { fetchUpstreamRepodata } from '../upstream/repodata-fetch.ts';
+import { hashStoredObject } from './stored-hash.ts';
+
+export interface PlanContext {
+  store: ObjectStore;
+  /** Key prefix of the destination channel in the store: '' for a mirror_dir, `<dest_channel>/` otherwise. */
+  channelPrefix: string;
+  http: UpstreamHttp;
+  cacheDir: string;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
+/** A record chosen for publication and the channel it comes from. */
+export interface PlannedRecord {
+  record: PackageRecordJson;
+  channel: ChannelSource;
+}
+
+export interface SubdirPlan {
+  subdir: string;
+  /** Upstream `info` of the first channel that has this subdir. */
+  info: Record<string, unknown>;
+  /** Union of upstream `removed` lists. */
+  removed: string[];
+  /** Everything the new repodata will list, by filename. */
+  records: Map<string, PlannedRecord>;
+  /** Filenames to fetch (not in the store, wrong size, or failed re-verification). */
+  downloads: string[];
+  downloadBytes: number;
+  /** Selected files already in the store. */
+  present: number;
+  /** Package files in the store that the new repodata no longer lists, with their sizes. */
+  removals: Array<{ filename: string; size: number }>;
+}
+
+export interface RejectedRecord {
+  channel: string;
+  subdir: string;
+  reason: string;
+}
+
+export interface Collision {
+  subdir: string;
+  filename: string;
+  kept: string;
+  dropped: string;
+}
+
+export interface SyncPlan {
+  subdirs: SubdirPlan[];
+  excluded: Record<string, number>;
+  unresolved: UnresolvedDependency[];
+  /** Upstream records refused by validation (hostile or malformed); never mirrored. */
+  rejected: RejectedRecord[];
+  collisions: Collision[];
+}
+
+const PACKAGE_FILE = /^[^/]+\.(conda|tar\.bz2)$/;
+
+/**
+ * Reads every upstream channel's repodata for the mirrored subdirs, merges channels (first one
+ * wins a filename), applies the config's filters and diffs the result against the store.
+ * Pure planning: nothing is written to the store.
+ */
+export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<SyncPlan> {
+  const channels = config.channels.map(channelSource);
+  const rejected: RejectedRecord[] = [];
+  const collisions: Collision[] = [];
+  const upstream = new Map<string, { header: RepodataHeader | null; removed: Set<string>; records: Map<string, PlannedRecord> }>();
+
+  for (const subdir of config.platforms) {
+    const merged = { header: null as RepodataHeader | null, removed: new Set<string>(), records: new Map<string, PlannedRecord>() };
+    for (const channel of channels) {
+      const header = await readChannelSubdir(channel, subdir, config, ctx, (filename, record) => {
+        const existing = merged.records.get(filename);
+        if (existing) {
+          collisions.push({ subdir, filename, kept: existing.channel.display, dropped: channel.display });
+          return;
+        }
+        merged.records.set(filename, { record, channel });
+      }, (error) => rejected.push({ channel: channel.display, subdir, reason: error.message }));
+      if (header) {
+        merged.header ??= header;
+        for (const name of header.removed) merged.removed.add(name);
+      }
+    }
+    upstream.set(subdir, merged);
+  }
+  for (const collision of collisions) {
+    ctx.logger.warn(collision, 'filename offered by several channels; the first channel wins');
+  }
+  for (const rejection of rejected.slice(0, 20)) ctx.logger.warn(rejection, 'upstream record refused');
+
+  const filterInput = new Map<string, Map<string, FilterableRecord>>();
+  for (const [subdir, merged] of upstream) {
+    const records = new Map<string, FilterableRecord>();
+    for (const [filename, planned] of merged.records) records.set(filename, planned.record as FilterableRecord);
+    filterInput.set(subdir, records);
+  }
+  const selection = filterPackages(filterInput, {
+    pkgList: config.pkg_list,
+    includeDependencies: config.include_dependencies,
+    pythonVersions: config.python_versions,
+    licenseBlacklist: config.license_blacklist,
+    blacklist: config.blacklist,
+    whitelist: config.whitelist,
+  });
+
+  const subdirs: SubdirPlan[] = [];
+  for (const [subdir, merged] of upstream) {
+    const chosen = selection.selected.get(subdir) ?? new Set<string>();
+    const records = new Map<string, PlannedRecord>();
+    for (const filename of chosen) records.set(filename, merged.records.get(filename)!);
+    subdirs.push(await diffAgainstStore(subdir, merged.header, [...merged.removed], records, config, ctx));
+  }
+  return { subdirs, excluded: selection.excluded, unresolved: selection.unresolved, rejected, collisions };
+}
+
+async function readChannelSubdir(
+  channel: ChannelSource,
+  subdir: string,
+  config: SyncConfig,
+  ctx: PlanContext,
+  onRecord: (filename: string, record: PackageRecordJson) => void,
+  onInvalid: (error: CondaError) => void,
+): Promise<RepodataHeader | null> {
+  const fetched = await fetchUpstreamRepodata(channel, subdir, {
+    http: ctx.http,
+    cacheDir: ctx.cacheDir,
+    source: config.repodata_source,
+    retries: config.retries,
+    deadlineMs: config.download_timeout_seconds * 1000,
+    minBytesPerSecond: config.min_bytes_per_second,
+    maxBytes: 4 * 1024 ** 3,
+    signal: ctx.signal,
+    logger: ctx.logger,
+  });
+  if (fetched === null) {
+    ctx.logger.warn({ channel: channel.display, subdir }, 'upstream has no such subdir; treating it as empty');
+    return null;
+  }
+  const entries = parseRepodata(createReadStream(fetched.path), { subdir, onInvalidRecord: onInvalid });
+  try {
+    for (;;) {
+      const next = await entries.next();
+      if (next.done) {
+        ctx.logger.info({ upstream: fetched.display, cached: fetched.fromCache }, 'read upstream repodata');
+        return next.value;
+      }
+      onRecord(next.value.filename, next.value.record);
+    }
+  } catch (error) {
+    if (error instanceof MirrorError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new MirrorError(MirrorErrorCode.RepodataInvalid, `${fetched.display}: ${message}`, { cause: error });
+  }
+}
+
+async function diffAgainstStore(
+  subdir: string,
+  header: RepodataHeader | null,
+  removed: string[],
+  records: Map<string, PlannedRecord>,
+  config: SyncConfig,
+  ctx: PlanContext,
+): Promise<SubdirPlan> {
+  const prefix = `${ctx.channelPrefix}${subdir}/`;
+  const stored = new Map<string, { size: number; sha256: string | undefined }>();
+  for await (const object of ctx.store.list(prefix)) {
+    const name = object.key.slice(prefix.length);
+    if (PACKAGE_FILE.test(name)) stored.set(name, { size: object.size, sha256: object.sha256 });
+  }
+  const downloads: string[] = [];
+  let downloadBytes = 0;
+  let present = 0;
+  for (const [filename, { record }] of records) {
+    const have = stored.get(filename);
+    let usable = have !== undefined && have.size === record.size;
+    if (usable && record.sha256 !== undefined && have?.sha256 !== undefined) usable = have.sha256 === record.sha256;
+    if (usable && config.verify_checksum && record.sha256 !== undefined) {
+      usable = (await hashStoredObject(ctx.store, `${prefix}${filename}`)) === record.sha256;
+      if (!usable) ctx.logger.warn({ subdir, filename }, 'stored file fails re-verification; fetching it again');
+    }
+    if (usable) {
+      present++;
+    } else {
+      downloads.push(filename);
+      downloadBytes += record.size;
+    }
+  }
+  downloads.sort();
+  const removals = [...stored]
+    .filter(([filename]) => !records.has(filename))
+    .map(([filename, { size }]) => ({ filename, size }))
+    .sort((a, b) => (a.filename < b.filename ? -1 : 1));
+  return { subdir, info: header?.info ?? {}, removed, records, downloads, downloadBytes, present, removals };
+}

@@ -1,0 +1,58 @@
+import type { UnresolvedDependency } from '@condasync/conda';
+import type { Collision, RejectedRecord } from './steps/plan.ts';
+
+export type SyncPhase = 'planning' | 'downloading' | 'finalizing' | 'done';
+
+/** Live counters for progress bars and status endpoints. */
+export interface SyncProgress {
+  phase: SyncPhase;
+  packagesTotal: number;
+  packagesDone: number;
+  packagesFailed: number;
+  bytesTotal: number;
+  bytesDone: number;
+}
+
+export interface PackageFailure {
+  subdir: string;
+  filename: string;
+  code: string;
+  reason: string;
+}
+
+export interface SubdirReport {
+  subdir: string;
+  /** Records the filters selected. */
+  selected: number;
+  toDownload: number;
+  toDownloadBytes: number;
+  /** Selected files already in the store. */
+  present: number;
+  downloaded: number;
+  downloadedBytes: number;
+  failed: number;
+  /** Stored files the new repodata no longer lists. */
+  toRemove: number;
+  toRemoveBytes: number;
+  /** Records in the published repodata. */
+  published: number;
+  repodataChanged: boolean;
+  deleted: number;
+  pendingDeletion: number;
+}
+
+export interface SyncReport {
+  /** `partial`: some packages failed and were left out; everything else was published. */
+  status: 'succeeded' | 'partial';
+  dryRun: boolean;
+  seconds: number;
+  subdirs: SubdirReport[];
+  failures: PackageFailure[];
+  excluded: Record<string, number>;
+  unresolved: UnresolvedDependency[];
+  rejected: RejectedRecord[];
+  collisions: Collision[];
+  /** Dry runs only: what a real run would add and remove. */
+  additions?: Array<{ subdir: string; filename: string; size: number }>;
+  removals?: Array<{ subdir: string; filename: string; size: number }>;
+}

@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
+import { type FileHandle, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { abortedError, StorageError, StorageErrorCode, wrapBackendError } from './errors.ts';
+import { listFiles } from './fs-list.ts';
+import { KeyLocks } from './fs-lock.ts';
+import { type ObjectMetadata, objectInfo, readSidecar, removeSidecar, writeSidecar } from './fs-meta.ts';
+import {
+  errorCode,
+  fsyncDirectory,
+  pruneEmptyParents,
+  renameIntoPlace,
+  sweepStaleFiles,
+} from './fs-paths.ts';
+import { timed } from './instrument.ts';
+import { RESERVED_KEY_PREFIX, validateKey, validatePrefix } from './keys.ts';
+import type {
+  ConditionalPutOptions,
+  GetOptions,
+  GetResult,
+  ObjectInfo,
+  ObjectStore,
+  OperationHook,
+  PutBody,
+  PutOptions,
+} from './object-store.ts';
+import {
+  type Condition,
+  checkCondition,
+  checkPutOptions,
+  checkRange,
+  resolveRange,
+  verifiedChunks,
+  verifyBuffer,
+} from './verified-body.ts';
+
+export interface FsStoreOptions {
+  /** Absolute path of the folder holding the objects; created when missing. */
+  root: string;
+  onOperation?: OperationHook;
+  /** A key lock file older than this belongs to a crashed process and is broken. Default 10 s. */
+  lockStaleMs?: number;
+  /** How long a writer waits for a key lock before failing with BACKEND. Default 30 s. */
+  lockTimeoutMs?: number;
+  /**
+   * fsync each object and its folder before a put returns (default true). Without it a put still
+   * survives a killed process (the page cache holds it) but not a power cut or kernel crash.
+   */
+  fsync?: boolean;
+}
+
+const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
+const READ_CHUNK_BYTES = 256 * 1024;
+
+async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < chunk.byteLength; ) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+async function statFile(path: string): Promise<BigIntStats | undefined> {
+  try {
+    const file = await stat(path, { bigint: true });
+    return file.isFile() ? file : undefined;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Objects as files at `<root>/<key>`. A put streams into a temp file under
+ * `<root>/.condasync/fs-store/tmp/` (same filesystem, so the final rename is atomic), hashes and
+ * counts while writing, fsyncs, and renames into place only when size and sha256 match.
+ */
+export class FsObjectStore implements ObjectStore {
+  readonly description: string;
+  readonly #root: string;
+  readonly #tmpDirectory: string;
+  readonly #metaDirectory: string;
+  readonly #locks: KeyLocks;
+  readonly #onOperation: OperationHook | undefined;
+  readonly #fsync: boolean;
+  #ready: Promise<void> | undefined;
+
+  constructor(options: FsStoreOptions) {
+    if (typeof options.root !== 'string' || !isAbsolute(options.root)) {
+      throw new StorageError(
+        StorageErrorCode.InvalidArgument,
+        `filesystem store root must be an absolute path, got ${JSON.stringify(options.root)}`,
+      );
+    }
+    this.#root = resolve(options.root);
+    const internal = join(this.#root, ...RESERVED_KEY_PREFIX.split('/'));
+    this.#tmpDirectory = join(internal, 'tmp');
+    this.#metaDirectory = join(internal, 'meta');
+    this.#locks = new KeyLocks(join(internal, 'locks'), {
+      staleMs: options.lockStaleMs ?? 10_000,
+      timeoutMs: options.lockTimeoutMs ?? 30_000,
+    });
+    this.#onOperation = options.onOperation;
+    this.#fsync = options.fsync ?? true;
+    this.description = pathToFileURL(this.#root).href;
+  }
+
+  #prepare(): Promise<void> {
+    this.#ready ??= (async () => {
+      await mkdir(this.#tmpDirectory, { recursive: true });
+      await mkdir(this.#metaDirectory, { recursive: true });
+      await sweepStaleFiles(this.#tmpDirectory, STALE_TEMP_MS);
+    })();
+    // A failed preparation (say, a read-only mount) must be retried by the next call, not cached.
+    this.#ready.catch(() => {
+      this.#ready = undefined;
+    });
+    return this.#ready;
+  }
+
+  async put(key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
+    validateKey(key);
+    const sha256 = checkPutOptions(key, options);
+    if (options.signal?.aborted) throw abortedError(key, 'put', options.signal);
+    // An in-memory body is checked before any I/O; a stream is checked as it is written.
+    if (body instanceof Uint8Array) verifyBuffer(key, body, options.size, sha256);
+    const chunks =
+      body instanceof Uint8Array ? [body] : verifiedChunks(key, body, options.size, sha256, options.signal);
+    return timed(this.#onOperation, 'put', () =>
+      this.#write(key, chunks, {
+        metadata: metadataOf(sha256, options),
+        signal: options.signal,
+      }),
+    );
+  }
+
+  async putConditional(key: string, body: Uint8Array, options: ConditionalPutOptions): Promise<ObjectInfo> {
+    validateKey(key);
+    const sha256 = checkPutOptions(key, options);
+    const condition = checkCondition(key, options);
+    verifyBuffer(key, body, options.size, sha256);
+    if (options.signal?.aborted) throw abortedError(key, 'put', options.signal);
+    return timed(this.#onOperation, 'put_conditional', () =>
+      this.#write(key, [body], { metadata: metadataOf(sha256, options), signal: options.signal, condition }),
+    );
+  }
+
+  async #write(
+    key: string,
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    how: { metadata: ObjectMetadata; signal: AbortSignal | undefined; condition?: Condition },
+  ): Promise<ObjectInfo> {
+    const temporary = join(this.#tmpDirectory, randomUUID());
+    let handle: FileHandle | undefined;
+    try {
+      await this.#prepare();
+      handle = await open(temporary, 'wx');
+      for await (const chunk of chunks) await writeAll(handle, chunk);
+      if (this.#fsync) await handle.sync();
+      const file = await handle.stat({ bigint: true });
+      await handle.close();
+      handle = undefined;
+      if (how.signal?.aborted) throw abortedError(key, 'put', how.signal);
+      const target = join(this.#root, key);
+      await this.#locks.withLock(key, async () => {
+        if (how.condition !== undefined) await this.#checkCondition(key, how.condition);
+        await writeSidecar(this.#metaDirectory, this.#tmpDirectory, key, file, how.metadata);
+        await renameIntoPlace(temporary, target, key);
+      });
+      if (this.#fsync) await fsyncDirectory(dirname(target));
+      return objectInfo(key, file, how.metadata);
+    } catch (error) {
+      await handle?.close().catch(() => {});
+      await unlink(temporary).catch(() => {});
+      throw wrapBackendError(error, 'put', key, this.description);
+    }
+  }
+
+  async #checkCondition(key: string, condition: Condition): Promise<void> {
+    const current = await this.#headUnchecked(key);
+    const failed = (detail: string) =>
+      new StorageError(StorageErrorCode.PreconditionFailed, `conditional put of key "${key}": ${detail}`, {
+        key,
+      });
+    if ('ifNoneMatch' in condition) {
+      if (current !== null) throw failed(`expected no object, found one with ETag ${current.etag}`);
+    } else if (current === null) {
+      throw failed(`expected ETag ${condition.ifMatch}, found no object`);
+    } else if (current.etag !== condition.ifMatch) {
+      throw failed(`expected ETag ${condition.ifMatch}, found ${current.etag}`);
+    }
+  }
+
+  async #headUnchecked(key: string): Promise<ObjectInfo | null> {
+    const file = await statFile(join(this.#root, key));
+    if (file === undefined) return null;
+    return objectInfo(key, file, await readSidecar(this.#metaDirectory, key, file));
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    validateKey(key);
+    return timed(this.#onOperation, 'head', async () => {
+      try {
+        return await this.#headUnchecked(key);
+      } catch (error) {
+        throw wrapBackendError(error, 'head', key, this.description);
+      }
+    });
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<GetResult | null> {
+    validateKey(key);
+    checkRange(key, options.range);
+    if (options.signal?.aborted) throw abortedError(key, 'get', options.signal);
+    return timed(this.#onOperation, 'get', async () => {
+      let handle: FileHandle | undefined;
+      try {
+        handle = await open(join(this.#root, key), 'r').catch((error: unknown) => {
+          const code = errorCode(error);
+          if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+          throw error;
+        });
+        if (handle === undefined) return null;
+        // Everything below describes the open inode, so a concurrent put cannot mix versions.
+        const file = await handle.stat({ bigint: true });
+        if (!file.isFile()) {
+          await handle.close();
+          return null;
+        }
+        const info = objectInfo(key, file, await readSidecar(this.#metaDirectory, key, file));
+        const range = options.range === undefined ? undefined : resolveRange(key, options.range, info.size);
+        const body = handle.createReadStream({
+          autoClose: true,
+          highWaterMark: READ_CHUNK_BYTES,
+          ...(range ?? {}),
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        });
+        handle = undefined; // the stream owns it now
+        return { info, body };
+      } catch (error) {
+        await handle?.close().catch(() => {});
+        throw wrapBackendError(error, 'get', key, this.description);
+      }
+    });
+  }
+
+  async *list(prefix: string): AsyncGenerator<ObjectInfo> {
+    validatePrefix(prefix);
+    try {
+      yield* listFiles(
+        { root: this.#root, metaDirectory: this.#metaDirectory, onOperation: this.#onOperation },
+        prefix,
+      );
+    } catch (error) {
+      throw wrapBackendError(error, 'list', prefix, this.description);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    validateKey(key);
+    await timed(this.#onOperation, 'delete', async () => {
+      const target = join(this.#root, key);
+      try {
+        await this.#locks.withLock(key, async () => {
+          await unlink(target).catch((error: unknown) => {
+            // EISDIR/EPERM: the key names a folder of other keys, so there is no object to delete.
+            if (!['ENOENT', 'ENOTDIR', 'EISDIR', 'EPERM'].includes(errorCode(error) ?? '')) throw error;
+          });
+          await removeSidecar(this.#metaDirectory, key);
+        });
+        // S3 has no folders; pruning empty ones lets a later key reuse the path as a file.
+        await pruneEmptyParents(target, this.#root);
+        await pruneEmptyParents(join(this.#metaDirectory, key), this.#metaDirectory);
+      } catch (error) {
+        throw wrapBackendError(error, 'delete', key, this.description);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    // Nothing pooled: every operation closes its own file handles.
+  }
+}
+
+function metadataOf(sha256: string, options: PutOptions): ObjectMetadata {
+  return {
+    sha256,
+    ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+    ...(options.cacheControl === undefined ? {} : { cacheControl: options.cacheControl }),
+  };
+}

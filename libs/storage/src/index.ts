@@ -1,0 +1,17 @@
+export { abortedError, isStorageError, StorageError, StorageErrorCode } from './errors.ts';
+export { FsObjectStore, type FsStoreOptions } from './fs-store.ts';
+export { compareKeys, MAX_KEY_BYTES, RESERVED_KEY_PREFIX, validateKey, validatePrefix } from './keys.ts';
+export type {
+  ByteRange,
+  ConditionalPutOptions,
+  GetOptions,
+  GetResult,
+  ObjectInfo,
+  ObjectStore,
+  OperationHook,
+  OperationOutcome,
+  PutBody,
+  PutOptions,
+} from './object-store.ts';
+export { type OpenStoreOptions, openStore } from './open-store.ts';
+export { type S3Logger, S3ObjectStore, type S3StoreOptions } from './s3-store.ts';

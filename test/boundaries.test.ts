@@ -1,0 +1,351 @@
+// The architecture boundaries of DESIGN.md, enforced: what each workspace may import, and that
+// only apps read the environment. Rules apply to workspace sources (src/, bin/); tests may import
+// test helpers but must not reach into another workspace by relative path.
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { scanSource } from './support/import-scanner.ts';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+const SOURCE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
+const APPS = ['api', 'worker', 'cli'];
+/** Small decoders libs/conda may use, and only in src/package/ (the archive readers). */
+const CONDA_PACKAGE_DECODERS = ['fzstd', '@msgpack/msgpack', 'msgpackr'];
+const HTTP_SERVERS = [/^fastify$/, /^@fastify\//];
+const QUEUES = [/^bullmq$/, /^ioredis$/];
+const METRICS = [/^prom-client$/];
+
+interface Violation {
+  file: string;
+  line: number;
+  message: string;
+}
+
+/** `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
+}
+
+function matchesAny(specifier: string, patterns: readonly RegExp[]): boolean {
+  return patterns.some((pattern) => pattern.test(specifier));
+}
+
+/** Why `specifier` may not be imported from workspace source `lib` or `app`, or null. */
+function forbiddenBareImport(
+  group: string,
+  workspace: string,
+  relFile: string,
+  specifier: string,
+): string | null {
+  if (specifier.startsWith('node:')) return null;
+  const name = packageName(specifier);
+  if (group === 'libs') {
+    if (name.startsWith('@condasync/') && APPS.includes(name.slice('@condasync/'.length))) {
+      return 'libraries never import apps';
+    }
+    if (workspace === 'conda') {
+      if (name === '@conda-org/rattler') return null;
+      if (relFile.startsWith('libs/conda/src/package/') && CONDA_PACKAGE_DECODERS.includes(name)) return null;
+      return `libs/conda imports only node: built-ins, @conda-org/rattler and relative paths (decoders ${CONDA_PACKAGE_DECODERS.join(', ')} only in src/package/)`;
+    }
+    if (workspace === 'storage') {
+      if (name.startsWith('@condasync/') || name === '@conda-org/rattler') {
+        return 'libs/storage knows nothing of conda or the other workspaces';
+      }
+      if (matchesAny(name, [...QUEUES, ...HTTP_SERVERS, ...METRICS])) {
+        return 'libs/storage knows no queue, HTTP server or metrics (apps pass hooks in)';
+      }
+    }
+    if (workspace === 'mirror') {
+      if (name === '@condasync/queue' || matchesAny(name, [/^bullmq$/, ...HTTP_SERVERS, ...METRICS])) {
+        return 'libs/mirror knows no queue, HTTP server or metrics registry (the worker and the CLI run its steps)';
+      }
+    }
+    if (workspace === 'queue') {
+      if (name === '@condasync/mirror' || matchesAny(name, HTTP_SERVERS)) {
+        return 'libs/queue knows no HTTP server and not the mirror steps';
+      }
+    }
+    return null;
+  }
+  const otherApp = name.startsWith('@condasync/') ? name.slice('@condasync/'.length) : '';
+  if (APPS.includes(otherApp) && otherApp !== workspace) {
+    const entryModuleFromCli =
+      workspace === 'cli' && (specifier === '@condasync/api' || specifier === '@condasync/worker');
+    if (!entryModuleFromCli) {
+      return `apps never import another app's internals (only the CLI may import the api and worker entry modules)`;
+    }
+  }
+  return null;
+}
+
+/** Checks one file, given its repo-relative path with forward slashes. */
+function checkSource(relFile: string, source: string): Violation[] {
+  const match = /^(libs|apps)\/([^/]+)\/(src|bin|test)\//.exec(relFile);
+  if (match === null) return [];
+  const [, group = '', workspace = '', area = ''] = match;
+  const isSource = area !== 'test';
+  const facts = scanSource(source);
+  const violations: Violation[] = [];
+  const report = (line: number, message: string) => violations.push({ file: relFile, line, message });
+
+  for (const ref of facts.imports) {
+    if (ref.specifier === null) {
+      if (group === 'libs' && isSource)
+        report(ref.line, `${ref.kind} import of a computed specifier cannot be checked`);
+      continue;
+    }
+    const specifier = ref.specifier;
+    if (specifier.startsWith('.')) {
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(relFile), specifier));
+      const ownWorkspace = `${group}/${workspace}/`;
+      const allowed = isSource ? [ownWorkspace] : [ownWorkspace, 'test/'];
+      if (!allowed.some((prefix) => target.startsWith(prefix))) {
+        report(
+          ref.line,
+          `import '${specifier}' reaches outside ${ownWorkspace} (import other workspaces by package name)`,
+        );
+      }
+      continue;
+    }
+    if (!isSource) continue;
+    const reason = forbiddenBareImport(group, workspace, relFile, specifier);
+    if (reason !== null) report(ref.line, `import '${specifier}': ${reason}`);
+  }
+  if (group === 'libs' && isSource) {
+    for (const line of facts.envReads) {
+      report(line, 'reads process.env: only apps read the environment (pass values in)');
+    }
+  }
+  return violations;
+}
+
+async function listSourceFiles(): Promise<string[]> {
+  const files: string[] = [];
+  for (const group of ['libs', 'apps']) {
+    const workspaces = await readdir(path.join(REPO_ROOT, group), { withFileTypes: true });
+    for (const workspace of workspaces.filter((entry) => entry.isDirectory())) {
+      for (const area of ['src', 'bin', 'test']) {
+        const dir = path.join(REPO_ROOT, group, workspace.name, area);
+        const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+        for (const entry of entries) {
+          const full = path.join(entry.parentPath, entry.name);
+          if (
+            entry.isFile() &&
+            SOURCE_EXTENSIONS.includes(path.extname(entry.name)) &&
+            !full.includes('node_modules')
+          ) {
+            files.push(path.relative(REPO_ROOT, full).split(path.sep).join('/'));
+          }
+        }
+      }
+    }
+  }
+  return files.sort();
+}
+
+function format(violation: Violation): string {
+  return `${violation.file}:${violation.line}: ${violation.message}`;
+}
+
+test('every workspace file respects the architecture boundaries', async () => {
+  const files = await listSourceFiles();
+  assert.ok(files.length > 0, 'found no source files under libs/*/ and apps/*/: the scan itself is broken');
+  const violations: Violation[] = [];
+  for (const file of files) {
+    violations.push(...checkSource(file, await readFile(path.join(REPO_ROOT, file), 'utf8')));
+  }
+  assert.deepEqual(violations.map(format), [], `boundary violations:\n${violations.map(format).join('\n')}`);
+});
+
+describe('the boundary check catches violations', () => {
+  const messages = (file: string, source: string) => checkSource(file, source).map(format);
+
+  test('libs/conda: only node:, @conda-org/rattler and relative imports', () => {
+    const clean = [
+      "import { createHash } from 'node:crypto';",
+      "import type { Version } from '@conda-org/rattler';",
+      "import { CondaError } from '../errors.ts';",
+    ].join('\n');
+    assert.deepEqual(messages('libs/conda/src/repodata/parse.ts', clean), []);
+    const [undiciImport] = messages(
+      'libs/conda/src/repodata/parse.ts',
+      `${clean}\nimport { request } from 'undici';`,
+    );
+    assert.match(
+      undiciImport ?? '',
+      /^libs\/conda\/src\/repodata\/parse\.ts:4: import 'undici': libs\/conda imports only/,
+    );
+    assert.equal(messages('libs/conda/src/x.ts', "const m = await import('@condasync/storage');").length, 1);
+  });
+
+  test('libs/conda: decoders only inside src/package/', () => {
+    const source = "import { decompress } from 'fzstd';";
+    assert.deepEqual(messages('libs/conda/src/package/conda-reader.ts', source), []);
+    assert.equal(messages('libs/conda/src/shards/read.ts', source).length, 1);
+  });
+
+  test('no lib reads process.env, however it is spelled', () => {
+    for (const source of [
+      'const url = process.env.CONDASYNC_REDIS_URL;',
+      "const url = process['env']['X'];",
+      'const { env } = process;',
+      "import { env } from 'node:process';\nconst x = env.X;",
+    ]) {
+      const found = messages('libs/mirror/src/config/load.ts', source);
+      assert.ok(
+        found.some((message) => message.includes('reads process.env')),
+        source,
+      );
+    }
+    assert.deepEqual(
+      messages('apps/worker/src/config.ts', 'const url = process.env.CONDASYNC_REDIS_URL;'),
+      [],
+    );
+  });
+
+  test('libs/storage: no conda, queue, HTTP server, metrics or other workspaces', () => {
+    for (const specifier of [
+      '@condasync/conda',
+      '@conda-org/rattler',
+      'bullmq',
+      'fastify',
+      'prom-client',
+      '@condasync/queue',
+    ]) {
+      assert.equal(
+        messages('libs/storage/src/s3-store.ts', `import x from '${specifier}';`).length,
+        1,
+        specifier,
+      );
+    }
+    assert.deepEqual(messages('libs/storage/src/s3-store.ts', "import { Client } from 'undici';"), []);
+  });
+
+  test('libs/mirror: no queue, HTTP server or metrics', () => {
+    for (const specifier of ['bullmq', 'fastify', '@fastify/swagger', 'prom-client', '@condasync/queue']) {
+      assert.equal(
+        messages('libs/mirror/src/steps/plan.ts', `export { x } from '${specifier}';`).length,
+        1,
+        specifier,
+      );
+    }
+    assert.deepEqual(
+      messages('libs/mirror/src/steps/plan.ts', "import { parse } from '@condasync/conda';"),
+      [],
+    );
+  });
+
+  test('libs/queue: no HTTP server, no mirror', () => {
+    assert.equal(messages('libs/queue/src/queues.ts', "import Fastify from 'fastify';").length, 1);
+    assert.equal(messages('libs/queue/src/queues.ts', "import { plan } from '@condasync/mirror';").length, 1);
+    assert.deepEqual(messages('libs/queue/src/queues.ts', "import { Queue } from 'bullmq';"), []);
+  });
+
+  test('libs never import apps', () => {
+    assert.equal(messages('libs/mirror/src/x.ts', "import { buildApp } from '@condasync/api';").length, 1);
+  });
+
+  test("apps import no other app's internals; the CLI may import the api and worker entry modules", () => {
+    assert.equal(messages('apps/worker/src/main.ts', "import { buildApp } from '@condasync/api';").length, 1);
+    assert.equal(
+      messages('apps/api/src/app.ts', "import { jobs } from '../../worker/src/jobs.ts';").length,
+      1,
+    );
+    assert.deepEqual(
+      messages('apps/cli/src/commands/serve.ts', "import { buildApp } from '@condasync/api';"),
+      [],
+    );
+    assert.deepEqual(
+      messages('apps/cli/src/commands/work.ts', "const w = await import('@condasync/worker');"),
+      [],
+    );
+    assert.equal(
+      messages('apps/cli/src/commands/serve.ts', "import x from '@condasync/api/src/app.ts';").length,
+      1,
+    );
+  });
+
+  test('relative imports stay in their workspace; tests may also use the root test helpers', () => {
+    assert.equal(
+      messages('libs/mirror/src/steps/plan.ts', "import { x } from '../../../conda/src/index.ts';").length,
+      1,
+    );
+    assert.deepEqual(
+      messages('libs/mirror/test/steps/plan.test.ts', "import { x } from '../../src/steps/plan.ts';"),
+      [],
+    );
+    assert.deepEqual(
+      messages(
+        'libs/queue/test/queues.test.ts',
+        "import { testRedisUrl } from '../../../test/support/services.ts';",
+      ),
+      [],
+    );
+    assert.equal(
+      messages('libs/queue/test/queues.test.ts', "import { x } from '../../storage/src/keys.ts';").length,
+      1,
+    );
+  });
+});
+
+describe('the import scanner', () => {
+  test('finds static, type-only, side-effect, re-export, dynamic and require imports', () => {
+    const source = [
+      "import fs from 'node:fs';",
+      'import {',
+      '  a,',
+      '  type B,',
+      "} from './multi-line.ts';",
+      "import type { C } from './types.ts';",
+      "import './side-effect.ts';",
+      "export * from './star.ts';",
+      "export { d as e } from './named.ts';",
+      "const lazy = await import('./lazy.ts');",
+      'const computed = await import(name);',
+      "const legacy = require('legacy');",
+      'const meta = import.meta.dirname;',
+    ].join('\n');
+    assert.deepEqual(
+      scanSource(source).imports.map((ref) => [ref.specifier, ref.kind, ref.line]),
+      [
+        ['node:fs', 'static', 1],
+        ['./multi-line.ts', 'static', 2],
+        ['./types.ts', 'static', 6],
+        ['./side-effect.ts', 'static', 7],
+        ['./star.ts', 'static', 8],
+        ['./named.ts', 'static', 9],
+        ['./lazy.ts', 'dynamic', 10],
+        [null, 'dynamic', 11],
+        ['legacy', 'require', 12],
+      ],
+    );
+  });
+
+  test('ignores imports and process.env inside comments, strings, templates and regexes', () => {
+    const source = [
+      "// import x from 'in-a-comment';",
+      "/* import('in-a-block-comment') process.env.X */",
+      'const text = "import y from \'in-a-string\' process.env";',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: source text for the scanner
+      "const template = `import z from 'in-a-template' ${value} process.env`;",
+      "const pattern = /import w from 'in-a-regex'/;",
+      'const ratio = a / b; const other = c / d;',
+      "import real from 'real';",
+    ].join('\n');
+    const facts = scanSource(source);
+    assert.deepEqual(
+      facts.imports.map((ref) => ref.specifier),
+      ['real'],
+    );
+    assert.deepEqual(facts.envReads, []);
+  });
+
+  test('follows template expressions back into code', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: source text for the scanner
+    const source = 'const s = `a ${ { b: 1 }.b } c`;\nconst e = process.env.X;\n';
+    assert.deepEqual(scanSource(source).envReads, [2]);
+  });
+});
