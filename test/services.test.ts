@@ -1,8 +1,10 @@
 // Checks the servers `npm test` starts are the ones the suite relies on: a Redis configured as
 // production must be (AOF, noeviction: BullMQ loses jobs otherwise) and an S3 API on loopback.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { testPython, testRedisUrl, testS3Endpoint, uniqueTestName } from './support/services.ts';
 
 type RespValue = string | number | null | RespValue[] | Error;
@@ -100,8 +102,17 @@ test('the S3 server answers ListBuckets with XML that lists a bucket just create
   );
 });
 
-test('the test Python is an absolute path', () => {
+test('the test Python has the reference tools: moto, conda-package-handling, rattler, conda-index', async () => {
   assert.match(testPython(), /^\/.+\/python$/);
+  const probe = [
+    'import importlib.metadata as m, conda_index.index, conda_package_handling.api, moto.server, rattler',
+    'print(" ".join(m.version(p) for p in ["moto", "conda-package-handling", "conda-index", "py-rattler"]))',
+    'print(rattler.Version("1.10") > rattler.Version("1.9"))',
+  ].join('\n');
+  const { stdout } = await promisify(execFile)(testPython(), ['-c', probe]);
+  const [versions, ordering] = stdout.trim().split('\n');
+  assert.match(versions ?? '', /^\d+\.\d+\.\d+ \d+\.\d+\.\d+ \d+\.\d+\.\d+ \d+\.\d+\.\d+$/);
+  assert.equal(ordering, 'True');
 });
 
 test('a missing service variable fails with a message that says how to run the suite', () => {

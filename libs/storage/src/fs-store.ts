@@ -31,6 +31,7 @@ import {
   checkCondition,
   checkPutOptions,
   checkRange,
+  releaseBody,
   resolveRange,
   verifiedChunks,
   verifyBuffer,
@@ -53,6 +54,11 @@ export interface FsStoreOptions {
 
 const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
 const READ_CHUNK_BYTES = 256 * 1024;
+
+/** ETags are quoted in HTTP headers; callers may hand them over with or without the quotes. */
+function unquoted(etag: string): string {
+  return etag.replace(/^"(.*)"$/, '$1');
+}
 
 async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
   for (let offset = 0; offset < chunk.byteLength; ) {
@@ -129,10 +135,12 @@ export class FsObjectStore implements ObjectStore {
     const chunks =
       body instanceof Uint8Array ? [body] : verifiedChunks(key, body, options.size, sha256, options.signal);
     return timed(this.#onOperation, 'put', () =>
-      this.#write(key, chunks, {
-        metadata: metadataOf(sha256, options),
-        signal: options.signal,
-      }),
+      this.#write(key, chunks, { metadata: metadataOf(sha256, options), signal: options.signal }).catch(
+        (error: unknown) => {
+          releaseBody(body);
+          throw error;
+        },
+      ),
     );
   }
 
@@ -188,7 +196,7 @@ export class FsObjectStore implements ObjectStore {
       if (current !== null) throw failed(`expected no object, found one with ETag ${current.etag}`);
     } else if (current === null) {
       throw failed(`expected ETag ${condition.ifMatch}, found no object`);
-    } else if (current.etag !== condition.ifMatch) {
+    } else if (unquoted(current.etag) !== unquoted(condition.ifMatch)) {
       throw failed(`expected ETag ${condition.ifMatch}, found ${current.etag}`);
     }
   }

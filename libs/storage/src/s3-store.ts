@@ -28,6 +28,7 @@ import {
   checkCondition,
   checkPutOptions,
   checkRange,
+  releaseBody,
   verifiedChunks,
   verifyBuffer,
 } from './verified-body.ts';
@@ -98,6 +99,7 @@ export class S3ObjectStore implements ObjectStore {
         }
         return await this.#putStream(key, body, options, sha256);
       } catch (error) {
+        releaseBody(body);
         throw mapS3Error(error, 'put', key, this.description);
       }
     });

@@ -77,8 +77,16 @@ export function verifyBuffer(key: string, body: Uint8Array, size: number, sha256
   if (actual !== sha256) throw checksumMismatch(key, sha256, actual);
 }
 
-function isDestroyable(value: unknown): value is { destroy(error?: Error): void } {
+function isDestroyable(value: unknown): value is { destroy(error?: Error): void; destroyed?: boolean } {
   return typeof (value as { destroy?: unknown }).destroy === 'function';
+}
+
+/**
+ * After a failed put, destroys a stream body that was not (fully) read, so that an upstream
+ * connection feeding it is released instead of waiting for a reader that will never come.
+ */
+export function releaseBody(body: PutBody): void {
+  if (isDestroyable(body) && body.destroyed !== true) body.destroy();
 }
 
 /**
