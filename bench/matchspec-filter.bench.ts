@@ -93,20 +93,35 @@ function generateChannel(total: number): Subdirs {
   const pys: PackageSpec[] = [];
   const prefixes = ['lib', 'py', 'r-', 'ros-', 'perl-'];
   for (let i = 0; i < 3000; i++) {
-    const lib: PackageSpec = { name: `lib${pick(['ssl', 'xml', 'z', 'png', 'uv'])}-${i}`, kind: 'lib', versions: versionsFor(4 + Math.floor(next() * 12)), deps: [] };
+    const lib: PackageSpec = {
+      name: `lib${pick(['ssl', 'xml', 'z', 'png', 'uv'])}-${i}`,
+      kind: 'lib',
+      versions: versionsFor(4 + Math.floor(next() * 12)),
+      deps: [],
+    };
     lib.deps = Array.from({ length: Math.floor(next() * 3) }, () => pick(libs)).filter(Boolean);
     libs.push(lib);
     packages.push(lib);
   }
   for (let i = 0; i < 9000; i++) {
-    const py: PackageSpec = { name: `${pick(prefixes)}pkg-${i}`, kind: 'py', versions: versionsFor(3 + Math.floor(next() * 10)), deps: [] };
+    const py: PackageSpec = {
+      name: `${pick(prefixes)}pkg-${i}`,
+      kind: 'py',
+      versions: versionsFor(3 + Math.floor(next() * 10)),
+      deps: [],
+    };
     py.deps = [...Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick(libs))];
     if (pys.length > 0) py.deps.push(...Array.from({ length: Math.floor(next() * 3) }, () => pick(pys)));
     pys.push(py);
     packages.push(py);
   }
   for (let i = 0; i < 6000; i++) {
-    const pure: PackageSpec = { name: `pure-${i}`, kind: 'noarch', versions: versionsFor(2 + Math.floor(next() * 8)), deps: [] };
+    const pure: PackageSpec = {
+      name: `pure-${i}`,
+      kind: 'noarch',
+      versions: versionsFor(2 + Math.floor(next() * 8)),
+      deps: [],
+    };
     pure.deps = Array.from({ length: 1 + Math.floor(next() * 4) }, () => pick(pys));
     packages.push(pure);
   }
@@ -116,7 +131,9 @@ function generateChannel(total: number): Subdirs {
   let emitted = 0;
   const pinTo = (dep: PackageSpec): string => {
     const style = next();
-    const version = pick(dep.versions).replace(/^1!/, '').replace(/[a-z]+\d*$/, '');
+    const version = pick(dep.versions)
+      .replace(/^1!/, '')
+      .replace(/[a-z]+\d*$/, '');
     const [major = '0', minor = '0'] = version.split('.');
     if (style < 0.5) return `${dep.name} >=${version},<${Number(major) + 1}.0a0`;
     if (style < 0.7) return `${dep.name} ${major}.${minor}.*`;
@@ -130,21 +147,59 @@ function generateChannel(total: number): Subdirs {
     subdir.set(`${record.name}-${record.version}-${record.build}.conda`, record);
     emitted++;
   };
+  for (const [name, version] of [
+    ['libgcc-ng', '13.2.0'],
+    ['libgcc-ng', '12.3.0'],
+    ['libgcc-ng', '11.2.0'],
+    ['libzlib', '1.3.1'],
+  ] as const) {
+    emit(linux, {
+      name,
+      version,
+      build: 'h77fa898_13',
+      build_number: 13,
+      depends: ['__glibc >=2.17'],
+      subdir: 'linux-64',
+    });
+  }
   for (const python of PYTHONS) {
     for (let patch = 0; patch < 20; patch++) {
-      emit(linux, { name: 'python', version: `${python}.${patch}`, build: `h${patch}_0_cpython`, build_number: 0, depends: [`libz-${patch} >=1`], subdir: 'linux-64' });
-      emit(linux, { name: 'python_abi', version: python, build: `${patch}_cp${python.replace('.', '')}`, build_number: patch, depends: [], subdir: 'linux-64' });
+      emit(linux, {
+        name: 'python',
+        version: `${python}.${patch}`,
+        build: `h${patch}_0_cpython`,
+        build_number: 0,
+        depends: ['libgcc-ng >=12', 'libzlib >=1.2.13,<2.0a0'],
+        subdir: 'linux-64',
+      });
+      emit(linux, {
+        name: 'python_abi',
+        version: python,
+        build: `${patch}_cp${python.replace('.', '')}`,
+        build_number: patch,
+        depends: [],
+        subdir: 'linux-64',
+      });
     }
   }
-  while (emitted < total) {
+  for (let round = 0; emitted < total; round++) {
     for (const pkg of packages) {
       if (emitted >= total) break;
-      const version = pkg.versions[emitted % pkg.versions.length] as string;
+      const version = pkg.versions[round % pkg.versions.length] as string;
       const deps = pkg.deps.map(pinTo);
-      const hash = Math.floor(next() * 0xffffffff).toString(16).padStart(8, '0');
+      const hash = Math.floor(next() * 0xffffffff)
+        .toString(16)
+        .padStart(8, '0');
       if (pkg.kind === 'lib') {
         for (let build = 0; build < 3; build++) {
-          emit(linux, { name: pkg.name, version, build: `h${hash}_${build}`, build_number: build, depends: [...deps, 'libgcc-ng >=12', '__glibc >=2.17'], subdir: 'linux-64' });
+          emit(linux, {
+            name: pkg.name,
+            version,
+            build: `h${hash}_${build}`,
+            build_number: build,
+            depends: [...deps, 'libgcc-ng >=12', '__glibc >=2.17'],
+            subdir: 'linux-64',
+          });
         }
       } else if (pkg.kind === 'py') {
         for (const python of PYTHONS) {
@@ -155,12 +210,23 @@ function generateChannel(total: number): Subdirs {
             version,
             build: `py${tag}h${hash}_0`,
             build_number: 0,
-            depends: [...deps, `python >=${python},<${major}.${Number(minor) + 1}.0a0`, `python_abi ${python}.* *_cp${tag}`],
+            depends: [
+              ...deps,
+              `python >=${python},<${major}.${Number(minor) + 1}.0a0`,
+              `python_abi ${python}.* *_cp${tag}`,
+            ],
             subdir: 'linux-64',
           });
         }
       } else {
-        emit(noarch, { name: pkg.name, version, build: 'pyhd8ed1ab_0', build_number: 0, depends: [...deps, 'python >=3.8'], subdir: 'noarch' });
+        emit(noarch, {
+          name: pkg.name,
+          version,
+          build: `pyh${hash}_0`,
+          build_number: 0,
+          depends: [...deps, 'python >=3.8'],
+          subdir: 'noarch',
+        });
       }
     }
   }
@@ -172,13 +238,22 @@ function generateChannel(total: number): Subdirs {
 
 const SCENARIOS: Record<string, FilterRules> = {
   rules: {
-    blacklist: ['py-pkg-12 >=1,<3', 'lib*-7*', { name: 'r-pkg-100', build: 'py38*' }, 'pure-5', 'perl-pkg-2* 0.*'],
+    blacklist: [
+      'py-pkg-12 >=1,<3',
+      'lib*-7*',
+      { name: 'r-pkg-100', build: 'py38*' },
+      'pure-5',
+      'perl-pkg-2* 0.*',
+    ],
     whitelist: ['lib*-77 >=1'],
     licenseBlacklist: ['AGPL', 'GPL3'],
     pythonVersions: ['3.11', '3.12'],
   },
   closure: {
-    pkgList: [...Array.from({ length: 30 }, (_, i) => `py-pkg-${i * 97}`), ...Array.from({ length: 10 }, (_, i) => `pure-${i * 211}`)],
+    pkgList: [
+      ...Array.from({ length: 30 }, (_, i) => `py-pkg-${i * 97}`),
+      ...Array.from({ length: 10 }, (_, i) => `pure-${i * 211}`),
+    ],
     includeDependencies: true,
     pythonVersions: ['3.11', '3.12'],
   },
@@ -226,15 +301,23 @@ function timePerCall(label: string, calls: number, body: (i: number) => void): v
 function runRattler(): void {
   const n = 200_000;
   timePerCall('rattler new Version + free', n, (i) => new Version(`1.${i % 1000}.${i % 37}`).free());
-  timePerCall('rattler new VersionSpec + free', n / 10, (i) => new VersionSpec(`>=1.${i % 1000},<2.0a0`, 'lenient').free());
+  timePerCall('rattler new VersionSpec + free', n / 10, (i) =>
+    new VersionSpec(`>=1.${i % 1000},<2.0a0`, 'lenient').free(),
+  );
   const a = new Version('1.2.3');
   const b = new Version('1.2.4');
   const spec = new VersionSpec('>=1.2,<2', 'lenient');
   timePerCall('rattler Version.compare (objects held)', n, () => a.compare(b));
   timePerCall('rattler VersionSpec.matches (objects held)', n, () => spec.matches(a));
-  timePerCall('compareVersions (memoized, 1000 distinct strings)', n, (i) => compareVersions(`1.${i % 1000}`, '1.500'));
-  timePerCall('versionMatches (memoized, 1000 distinct versions)', n, (i) => versionMatches('>=1.2,<2', `1.${i % 1000}`));
-  timePerCall('compareVersions (cold: every string new, LRU evicting)', n, (i) => compareVersions(`2.${i}.1`, `2.${i}.2`));
+  timePerCall('compareVersions (memoized, 1000 distinct strings)', n, (i) =>
+    compareVersions(`1.${i % 1000}`, '1.500'),
+  );
+  timePerCall('versionMatches (memoized, 1000 distinct versions)', n, (i) =>
+    versionMatches('>=1.2,<2', `1.${i % 1000}`),
+  );
+  timePerCall('compareVersions (cold: every string new, LRU evicting)', n, (i) =>
+    compareVersions(`2.${i}.1`, `2.${i}.2`),
+  );
 }
 
 const scenario = argument('scenario', '');
@@ -244,9 +327,13 @@ else if (scenario !== '') runScenario(scenario, total);
 else {
   print(`node ${process.version}, ${total} records; each scenario in its own process`);
   for (const name of [...Object.keys(SCENARIOS), 'rattler']) {
-    const child = spawnSync(process.execPath, [import.meta.filename, '--scenario', name, '--records', String(total)], {
-      stdio: 'inherit',
-    });
+    const child = spawnSync(
+      process.execPath,
+      [import.meta.filename, '--scenario', name, '--records', String(total)],
+      {
+        stdio: 'inherit',
+      },
+    );
     if (child.status !== 0) process.exitCode = 1;
   }
 }

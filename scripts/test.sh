@@ -66,7 +66,7 @@ collect_test_files
 step_started="$(now_seconds)"
 log "tsc --noEmit -p tsconfig.json"
 npx --no-install tsc --noEmit -p tsconfig.json || die "type check failed"
-log "biome check . ($(($(now_seconds) - step_started))s so far)"
+log "biome check . (tsc took $(($(now_seconds) - step_started))s)"
 npx --no-install biome check . || die "biome check failed"
 
 wait_for_services

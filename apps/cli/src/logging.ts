@@ -3,7 +3,14 @@ import { pino } from 'pino';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 const HIDDEN_KEYS = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
 
 /**
@@ -11,7 +18,11 @@ const HIDDEN_KEYS = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
  * record (`12:00:01 WARN message key=value`); `json` is pino's own output for log shippers.
  * `beforeWrite` lets the progress bar clear its line first.
  */
-export function createCliLogger(level: LogLevel, format: 'pretty' | 'json', beforeWrite?: () => void): pino.Logger {
+export function createCliLogger(
+  level: LogLevel,
+  format: 'pretty' | 'json',
+  beforeWrite?: () => void,
+): pino.Logger {
   if (format === 'json') return pino({ level, base: null }, pino.destination({ fd: 2, sync: true }));
   const out = new Writable({
     write(chunk: Buffer, _encoding, callback) {

@@ -37,19 +37,27 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
 }
 
 function reportError(error: unknown): number {
-  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+  if (
+    error instanceof UsageError ||
+    (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+  ) {
     process.stderr.write(`error: ${error.message}\n${error instanceof UsageError ? '' : `\n${syncUsage}`}`);
     return ExitCode.Usage;
   }
   if (error instanceof MirrorError && error.code === MirrorErrorCode.ConfigInvalid) {
     process.stderr.write(`error: ${error.message}\n`);
-    for (const problem of error.details) process.stderr.write(`  ${problem.path || '(file)'}: ${problem.message}\n`);
+    for (const problem of error.details)
+      process.stderr.write(`  ${problem.path || '(file)'}: ${problem.message}\n`);
     return ExitCode.Usage;
   }
   if (error instanceof MirrorError || error instanceof StorageError) {
-    process.stderr.write(`error: ${error.message}\nThe sync failed; the previously published repodata is unchanged.\n`);
+    process.stderr.write(
+      `error: ${error.message}\nThe sync failed; the previously published repodata is unchanged.\n`,
+    );
     return ExitCode.Failed;
   }
-  process.stderr.write(`error: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `error: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   return ExitCode.Failed;
 }

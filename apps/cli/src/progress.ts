@@ -1,5 +1,4 @@
-import type { SyncProgress } from '@condasync/mirror';
-import type { Logger } from '@condasync/mirror';
+import type { Logger, SyncProgress } from '@condasync/mirror';
 import { formatBytes } from './format.ts';
 
 const BAR_WIDTH = 28;
@@ -18,7 +17,11 @@ export class ProgressReporter {
   #drawn = false;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(options: { stream: NodeJS.WriteStream; logger: () => Logger | undefined; intervalMs?: number }) {
+  constructor(options: {
+    stream: NodeJS.WriteStream;
+    logger: () => Logger | undefined;
+    intervalMs?: number;
+  }) {
     this.#stream = options.stream;
     this.#tty = options.stream.isTTY === true;
     this.#logger = options.logger;

@@ -10,11 +10,22 @@ export function renderSummary(report: SyncReport): string {
     const removes = report.removals ?? [];
     lines.push(`Would add ${adds.length} package(s), ${formatBytes(sum(adds))}:`);
     for (const a of adds) lines.push(`  + ${a.subdir}/${a.filename} (${formatBytes(a.size)})`);
-    lines.push(`Would remove ${removes.length} package(s), ${formatBytes(sum(removes))} (after the grace period):`);
+    lines.push(
+      `Would remove ${removes.length} package(s), ${formatBytes(sum(removes))} (after the grace period):`,
+    );
     for (const r of removes) lines.push(`  - ${r.subdir}/${r.filename} (${formatBytes(r.size)})`);
   } else {
     lines.push(`Sync ${report.status} in ${report.seconds.toFixed(1)} s.`);
-    const header = ['subdir', 'selected', 'present', 'downloaded', 'failed', 'published', 'removed', 'pending-delete'];
+    const header = [
+      'subdir',
+      'selected',
+      'present',
+      'downloaded',
+      'failed',
+      'published',
+      'removed',
+      'pending-delete',
+    ];
     const rows = report.subdirs.map((s) => [
       s.subdir,
       String(s.selected),
@@ -30,7 +41,9 @@ export function renderSummary(report: SyncReport): string {
   if (report.failures.length > 0) {
     lines.push(`${report.failures.length} package(s) failed and were left out of the published repodata:`);
     for (const f of report.failures) {
-      lines.push(f.reason.includes(f.filename) ? `  ${f.reason}` : `  ${f.subdir}/${f.filename}: ${f.reason}`);
+      lines.push(
+        f.reason.includes(f.filename) ? `  ${f.reason}` : `  ${f.subdir}/${f.filename}: ${f.reason}`,
+      );
     }
   }
   if (report.rejected.length > 0) {
@@ -38,8 +51,11 @@ export function renderSummary(report: SyncReport): string {
     for (const r of report.rejected.slice(0, 20)) lines.push(`  ${r.subdir} (${r.channel}): ${r.reason}`);
   }
   if (report.collisions.length > 0) {
-    lines.push(`${report.collisions.length} filename collision(s) between channels (the first channel wins):`);
-    for (const c of report.collisions.slice(0, 20)) lines.push(`  ${c.subdir}/${c.filename}: kept ${c.kept}, ignored ${c.dropped}`);
+    lines.push(
+      `${report.collisions.length} filename collision(s) between channels (the first channel wins):`,
+    );
+    for (const c of report.collisions.slice(0, 20))
+      lines.push(`  ${c.subdir}/${c.filename}: kept ${c.kept}, ignored ${c.dropped}`);
   }
   if (report.unresolved.length > 0) {
     lines.push(`${report.unresolved.length} dependency spec(s) have no matching package in the mirror:`);
@@ -54,5 +70,10 @@ function sum(items: ReadonlyArray<{ size: number }>): number {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd(),
+  );
 }

@@ -13,7 +13,9 @@ const fixtures = join(import.meta.dirname, '../../../test/fixtures/conda-test-da
 /** Runs the real CLI as a user would; never throws on a non-zero exit. */
 async function condasync(args: string[], env: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
+      env: { ...process.env, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -43,7 +45,10 @@ describe('condasync CLI', () => {
   });
 
   test('--show-config prints the effective config with defaults, noarch added, tokens redacted', async () => {
-    const path = await configFile('show.yaml', 'channels: [https://conda.anaconda.org/t/secret-token-1/private]\nplatforms: [linux-64]\npython_versions: [3.10]\n');
+    const path = await configFile(
+      'show.yaml',
+      'channels: [https://conda.anaconda.org/t/secret-token-1/private]\nplatforms: [linux-64]\npython_versions: [3.10]\n',
+    );
     for (const flag of ['--show-config', '--config']) {
       const result = await condasync(['sync', '-f', path, flag], env);
       assert.equal(result.code, 0, result.stderr);
@@ -56,7 +61,10 @@ describe('condasync CLI', () => {
   });
 
   test('an invalid config exits 2 and lists every problem with its key path', async () => {
-    const path = await configFile('bad.yaml', 'platforms: [linux-64, mars-64]\nblacklst: [x]\nconcurrency: many\n');
+    const path = await configFile(
+      'bad.yaml',
+      'platforms: [linux-64, mars-64]\nblacklst: [x]\nconcurrency: many\n',
+    );
     const result = await condasync(['sync', '-f', path], env);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /platforms\[1\]/);
@@ -77,7 +85,10 @@ describe('condasync CLI', () => {
 
   test('a sync with failed packages exits 1, names them, and publishes the rest', async () => {
     const mirror = join(dir, 'cfr');
-    const path = await configFile('cfr.yaml', `channels: [file://${fixtures}/conda_format_repo]\nplatforms: [linux-64]\nmirror_dir: ${mirror}\nretries: 0\n`);
+    const path = await configFile(
+      'cfr.yaml',
+      `channels: [file://${fixtures}/conda_format_repo]\nplatforms: [linux-64]\nmirror_dir: ${mirror}\nretries: 0\n`,
+    );
     const result = await condasync(['sync', '-f', path], env);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stdout, /Sync partial/);
@@ -89,7 +100,10 @@ describe('condasync CLI', () => {
 
   test('a clean sync exits 0; a re-run downloads nothing; --dry-run --json reports nothing to do', async () => {
     const mirror = join(dir, 'recipes');
-    const path = await configFile('recipes.yaml', `channels: [file://${fixtures}/test-recipes]\nplatforms: [linux-64]\nmirror_dir: ${mirror}\n`);
+    const path = await configFile(
+      'recipes.yaml',
+      `channels: [file://${fixtures}/test-recipes]\nplatforms: [linux-64]\nmirror_dir: ${mirror}\n`,
+    );
     const first = await condasync(['sync', '-f', path], env);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /noarch +32 +0 +32 \(/);

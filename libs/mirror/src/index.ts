@@ -1,12 +1,12 @@
 /** The mirroring engine: sync config, upstream client and the steps, shared by the CLI and the workers. */
 export * from './config/index.ts';
 export * from './errors.ts';
-export { runLocalSync, type LocalSyncOptions } from './local-sync.ts';
+export { type LocalSyncOptions, runLocalSync } from './local-sync.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export { applyDeletionGrace } from './steps/deletions.ts';
-export { finalizeSubdir, type FinalizeInput, type FinalizeResult } from './steps/finalize.ts';
+export { type FinalizeInput, type FinalizeResult, finalizeSubdir } from './steps/finalize.ts';
 export { mirrorPackage, type PackageOutcome, type PackageTask } from './steps/package.ts';
 export { planSync, type SubdirPlan, type SyncPlan } from './steps/plan.ts';
 export * from './sync-report.ts';
-export { channelSource, type ChannelSource, redactToken } from './upstream/channel-source.ts';
+export { type ChannelSource, channelSource, redactToken } from './upstream/channel-source.ts';
 export { UpstreamHttp } from './upstream/http-client.ts';

@@ -7,7 +7,7 @@ import { finalizeSubdir } from './steps/finalize.ts';
 import { mirrorPackage } from './steps/package.ts';
 import { type PlanContext, planSync, type SubdirPlan, type SyncPlan } from './steps/plan.ts';
 import { runPool } from './steps/run-pool.ts';
-import type { SyncReport, SubdirReport, PackageFailure, SyncProgress } from './sync-report.ts';
+import type { PackageFailure, SubdirReport, SyncProgress, SyncReport } from './sync-report.ts';
 import { UpstreamHttp } from './upstream/http-client.ts';
 
 export interface LocalSyncOptions {
@@ -36,11 +36,25 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
   const now = options.now ?? Date.now;
   const http = options.http ?? new UpstreamHttp({ connectionsPerHost: config.concurrency });
   const tempDir = join(options.workDir, 'tmp');
-  const progress: SyncProgress = { phase: 'planning', packagesTotal: 0, packagesDone: 0, packagesFailed: 0, bytesTotal: 0, bytesDone: 0 };
+  const progress: SyncProgress = {
+    phase: 'planning',
+    packagesTotal: 0,
+    packagesDone: 0,
+    packagesFailed: 0,
+    bytesTotal: 0,
+    bytesDone: 0,
+  };
   const emit = (): void => options.onProgress?.({ ...progress });
   emit();
   try {
-    const planContext: PlanContext = { store, channelPrefix, http, cacheDir: join(options.workDir, 'cache'), logger, signal: options.signal };
+    const planContext: PlanContext = {
+      store,
+      channelPrefix,
+      http,
+      cacheDir: join(options.workDir, 'cache'),
+      logger,
+      signal: options.signal,
+    };
     const plan = await planSync(config, planContext);
     progress.packagesTotal = plan.subdirs.reduce((n, s) => n + s.downloads.length, 0);
     progress.bytesTotal = plan.subdirs.reduce((n, s) => n + s.downloadBytes, 0);
@@ -54,7 +68,9 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
     emit();
     const failures: PackageFailure[] = [];
     const downloaded = new Map<string, { count: number; bytes: number }>();
-    const tasks = plan.subdirs.flatMap((subdir) => subdir.downloads.map((filename) => ({ subdir, filename })));
+    const tasks = plan.subdirs.flatMap((subdir) =>
+      subdir.downloads.map((filename) => ({ subdir, filename })),
+    );
     await runPool(tasks, config.concurrency, async ({ subdir, filename }) => {
       const planned = subdir.records.get(filename)!;
       const { record } = planned;
@@ -85,7 +101,10 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
       if (outcome.status === 'failed') {
         progress.packagesFailed++;
         failures.push({ subdir: subdir.subdir, filename, code: outcome.code, reason: outcome.reason });
-        logger.error({ subdir: subdir.subdir, filename, code: outcome.code, reason: outcome.reason }, 'package failed');
+        logger.error(
+          { subdir: subdir.subdir, filename, code: outcome.code, reason: outcome.reason },
+          'package failed',
+        );
       } else {
         progress.bytesDone += outcome.bytes;
         const tally = downloaded.get(subdir.subdir) ?? { count: 0, bytes: 0 };
@@ -99,7 +118,10 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
     progress.phase = 'finalizing';
     emit();
     const failed = new Set(failures.map((f) => `${f.subdir}/${f.filename}`));
-    const published = new Map<string, { changed: boolean; records: number; deleted: number; pending: number }>();
+    const published = new Map<
+      string,
+      { changed: boolean; records: number; deleted: number; pending: number }
+    >();
     for (const subdir of plan.subdirs) {
       const result = await finalizeSubdir(
         {
@@ -112,10 +134,20 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
         { store, channelPrefix, tempDir, logger, signal: options.signal },
       );
       const deletions = await applyDeletionGrace(
-        { subdir: subdir.subdir, unlisted: subdir.removals, graceMs: config.grace_period_hours * 3_600_000, now: now() },
+        {
+          subdir: subdir.subdir,
+          unlisted: subdir.removals,
+          graceMs: config.grace_period_hours * 3_600_000,
+          now: now(),
+        },
         { store, channelPrefix, logger },
       );
-      published.set(subdir.subdir, { changed: result.changed, records: result.records, deleted: deletions.deleted.length, pending: deletions.pending });
+      published.set(subdir.subdir, {
+        changed: result.changed,
+        records: result.records,
+        deleted: deletions.deleted.length,
+        pending: deletions.pending,
+      });
     }
     progress.phase = 'done';
     emit();
@@ -137,7 +169,10 @@ function buildReport(
   failures: PackageFailure[],
   dryRun: boolean,
   started: number,
-  published: ReadonlyMap<string, { changed: boolean; records: number; deleted: number; pending: number }> = new Map(),
+  published: ReadonlyMap<
+    string,
+    { changed: boolean; records: number; deleted: number; pending: number }
+  > = new Map(),
 ): SyncReport {
   const subdirs: SubdirReport[] = plan.subdirs.map((s) => {
     const failedHere = failures.filter((f) => f.subdir === s.subdir).length;
@@ -169,6 +204,13 @@ function buildReport(
     unresolved: plan.unresolved,
     rejected: plan.rejected,
     collisions: plan.collisions,
-    ...(dryRun ? { additions: plan.subdirs.flatMap((s) => s.downloads.map((f) => ({ subdir: s.subdir, filename: f, size: s.records.get(f)!.record.size }))), removals: plan.subdirs.flatMap((s) => s.removals.map((r) => ({ subdir: s.subdir, ...r }))) } : {}),
+    ...(dryRun
+      ? {
+          additions: plan.subdirs.flatMap((s) =>
+            s.downloads.map((f) => ({ subdir: s.subdir, filename: f, size: s.records.get(f)!.record.size })),
+          ),
+          removals: plan.subdirs.flatMap((s) => s.removals.map((r) => ({ subdir: s.subdir, ...r }))),
+        }
+      : {}),
   };
 }

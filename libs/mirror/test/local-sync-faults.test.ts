@@ -3,7 +3,15 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type FixtureUpstream, startFixtureUpstream } from '../../../test/support/fixture-upstream.ts';
-import { allRecords, readJson, scratch, sha256File, syncInto, testConfig, testRecipes } from './sync-helpers.ts';
+import {
+  allRecords,
+  readJson,
+  scratch,
+  sha256File,
+  syncInto,
+  testConfig,
+  testRecipes,
+} from './sync-helpers.ts';
 
 // One sync over a real channel with a different fault on each of several files: permanent faults
 // end in a reported failure and an unpublished record, transient ones are retried to success.
@@ -12,7 +20,10 @@ describe('upstream faults during a local sync', () => {
   const permanent = {
     'noarch/dependency-1.0-0.conda': { fault: { type: 'status', status: 404 }, reason: /HTTP 404/ },
     'noarch/dependency-2.0-0.conda': { fault: { type: 'corrupt' }, reason: /sha256 does not match/ },
-    'noarch/dependent-1.0-0.conda': { fault: { type: 'truncate', afterBytes: 100 }, reason: /dependent-1\.0-0\.conda/ },
+    'noarch/dependent-1.0-0.conda': {
+      fault: { type: 'truncate', afterBytes: 100 },
+      reason: /dependent-1\.0-0\.conda/,
+    },
     'noarch/dependent-2.0-0.conda': { fault: { type: 'stall', afterBytes: 10 }, reason: /too slow|deadline/ },
     'noarch/versioned-1.0-0.conda': { fault: { type: 'status', status: 503 }, reason: /HTTP 503/ },
   } as const;
@@ -48,11 +59,16 @@ describe('upstream faults during a local sync', () => {
       assert.deepEqual([...failed.keys()].sort(), Object.keys(permanent).sort());
       for (const [path, { reason }] of Object.entries(permanent)) {
         assert.match(failed.get(path)!, reason, `${path}: reason`);
-        await assert.rejects(stat(join(mirror, path)), { code: 'ENOENT' }, `${path} must not be in the mirror`);
+        await assert.rejects(
+          stat(join(mirror, path)),
+          { code: 'ENOENT' },
+          `${path} must not be in the mirror`,
+        );
       }
 
       const published = allRecords(await readJson(join(mirror, 'noarch', 'repodata.json')));
-      for (const path of Object.keys(permanent)) assert.equal(published[path.slice('noarch/'.length)], undefined);
+      for (const path of Object.keys(permanent))
+        assert.equal(published[path.slice('noarch/'.length)], undefined);
       assert.equal(Object.keys(published).length, 32 - Object.keys(permanent).length);
       for (const path of Object.keys(transient)) {
         const name = path.slice('noarch/'.length);

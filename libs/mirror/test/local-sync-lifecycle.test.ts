@@ -2,9 +2,18 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MirrorError } from '../src/errors.ts';
 import { startFixtureUpstream } from '../../../test/support/fixture-upstream.ts';
-import { allRecords, copyChannel, readJson, scratch, sha256File, syncInto, testConfig, testRecipes } from './sync-helpers.ts';
+import { MirrorError } from '../src/errors.ts';
+import {
+  allRecords,
+  copyChannel,
+  readJson,
+  scratch,
+  sha256File,
+  syncInto,
+  testConfig,
+  testRecipes,
+} from './sync-helpers.ts';
 
 const HOUR = 3_600_000;
 
@@ -14,15 +23,29 @@ describe('local sync lifecycle', () => {
     try {
       const mirror = join(dir, 'mirror');
       const base = { channels: [`file://${testRecipes}`], platforms: [], mirror_dir: mirror };
-      await syncInto(mirror, join(dir, 'work'), testConfig({ ...base, pkg_list: ['dependency', 'versioned'] }));
+      await syncInto(
+        mirror,
+        join(dir, 'work'),
+        testConfig({ ...base, pkg_list: ['dependency', 'versioned'] }),
+      );
       const before = await readFile(join(mirror, 'noarch', 'repodata.json'));
 
-      const report = await syncInto(mirror, join(dir, 'work'), testConfig({ ...base, pkg_list: ['dependency', 'clobber-a'] }), { dryRun: true });
+      const report = await syncInto(
+        mirror,
+        join(dir, 'work'),
+        testConfig({ ...base, pkg_list: ['dependency', 'clobber-a'] }),
+        { dryRun: true },
+      );
       assert.equal(report.dryRun, true);
-      assert.deepEqual(report.additions, [{ subdir: 'noarch', filename: 'clobber-a-1.0-0.conda', size: 4179 }]);
+      assert.deepEqual(report.additions, [
+        { subdir: 'noarch', filename: 'clobber-a-1.0-0.conda', size: 4179 },
+      ]);
       assert.deepEqual(
         report.removals?.map((r) => [r.filename, r.size]),
-        [['versioned-1.0-0.conda', 3814], ['versioned-2.0-0.conda', 3838]],
+        [
+          ['versioned-1.0-0.conda', 3814],
+          ['versioned-2.0-0.conda', 3838],
+        ],
       );
       await assert.rejects(stat(join(mirror, 'noarch', 'clobber-a-1.0-0.conda')), { code: 'ENOENT' });
       assert.deepEqual(await readFile(join(mirror, 'noarch', 'repodata.json')), before, 'repodata untouched');
@@ -35,9 +58,19 @@ describe('local sync lifecycle', () => {
     const { dir, cleanup } = await scratch('grace');
     try {
       const mirror = join(dir, 'mirror');
-      const base = { channels: [`file://${testRecipes}`], platforms: [], mirror_dir: mirror, grace_period_hours: 24 };
+      const base = {
+        channels: [`file://${testRecipes}`],
+        platforms: [],
+        mirror_dir: mirror,
+        grace_period_hours: 24,
+      };
       const t0 = Date.parse('2026-01-01T00:00:00Z');
-      await syncInto(mirror, join(dir, 'work'), testConfig({ ...base, pkg_list: ['dependency', 'versioned'] }), { now: () => t0 });
+      await syncInto(
+        mirror,
+        join(dir, 'work'),
+        testConfig({ ...base, pkg_list: ['dependency', 'versioned'] }),
+        { now: () => t0 },
+      );
 
       const narrowed = testConfig({ ...base, pkg_list: ['dependency'] });
       const first = await syncInto(mirror, join(dir, 'work'), narrowed, { now: () => t0 + HOUR });
@@ -45,7 +78,11 @@ describe('local sync lifecycle', () => {
       assert.equal(noarch.pendingDeletion, 2);
       assert.equal(noarch.deleted, 0);
       const listed = Object.keys(allRecords(await readJson(join(mirror, 'noarch', 'repodata.json')))).sort();
-      assert.deepEqual(listed, ['dependency-1.0-0.conda', 'dependency-2.0-0.conda'], 'new repodata published at once');
+      assert.deepEqual(
+        listed,
+        ['dependency-1.0-0.conda', 'dependency-2.0-0.conda'],
+        'new repodata published at once',
+      );
       await stat(join(mirror, 'noarch', 'versioned-1.0-0.conda')); // still downloadable by cached clients
 
       const later = await syncInto(mirror, join(dir, 'work'), narrowed, { now: () => t0 + 26 * HOUR });
@@ -99,9 +136,17 @@ describe('local sync lifecycle', () => {
       const upstream = await startFixtureUpstream({ root: channel });
       try {
         const mirror = join(dir, 'mirror');
-        const config = testConfig({ channels: [upstream.channelUrl()], platforms: [], mirror_dir: mirror, pkg_list: ['dependency'] });
+        const config = testConfig({
+          channels: [upstream.channelUrl()],
+          platforms: [],
+          mirror_dir: mirror,
+          pkg_list: ['dependency'],
+        });
         const report = await syncInto(mirror, join(dir, 'work'), config);
-        assert.deepEqual(report.failures.map((f) => [f.filename, f.code]), [['dependency-2.0-0.conda', 'CHECKSUM_MISMATCH']]);
+        assert.deepEqual(
+          report.failures.map((f) => [f.filename, f.code]),
+          [['dependency-2.0-0.conda', 'CHECKSUM_MISMATCH']],
+        );
         const published = allRecords(await readJson(join(mirror, 'noarch', 'repodata.json')));
         assert.deepEqual(Object.keys(published), ['dependency-1.0-0.conda']);
         assert.equal(published['dependency-1.0-0.conda']!['sha256'], undefined, 'record kept verbatim');
@@ -128,19 +173,31 @@ describe('local sync lifecycle', () => {
         const before = await readFile(join(mirror, 'noarch', 'repodata.json'));
 
         // Every package answers slowly, so the abort lands mid-download.
-        for (const name of ['clobber-a-1.0-0.conda', 'clobber-b-1.0-0.conda', 'versioned-1.0-0.conda', 'versioned-2.0-0.conda']) {
+        for (const name of [
+          'clobber-a-1.0-0.conda',
+          'clobber-b-1.0-0.conda',
+          'versioned-1.0-0.conda',
+          'versioned-2.0-0.conda',
+        ]) {
           upstream.setFault(`noarch/${name}`, { type: 'slow', bytesPerSecond: 2000 });
         }
         const controller = new AbortController();
         setTimeout(() => controller.abort(new Error('user cancelled')), 300);
         await assert.rejects(
-          syncInto(mirror, join(dir, 'work'), testConfig({ ...base, pkg_list: ['dependency', 'clobber-a', 'clobber-b', 'versioned'] }), {
-            signal: controller.signal,
-          }),
+          syncInto(
+            mirror,
+            join(dir, 'work'),
+            testConfig({ ...base, pkg_list: ['dependency', 'clobber-a', 'clobber-b', 'versioned'] }),
+            {
+              signal: controller.signal,
+            },
+          ),
           (error: unknown) => error instanceof MirrorError && error.code === 'CANCELLED',
         );
         assert.deepEqual(await readFile(join(mirror, 'noarch', 'repodata.json')), before);
-        const leftovers = (await readdir(join(mirror, 'noarch'))).filter((f) => /^(clobber|versioned)/.test(f));
+        const leftovers = (await readdir(join(mirror, 'noarch'))).filter((f) =>
+          /^(clobber|versioned)/.test(f),
+        );
         assert.deepEqual(leftovers, [], 'no partial package is visible');
       } finally {
         await upstream.close();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startFixtureUpstream, type FixtureUpstream } from '../../../test/support/fixture-upstream.ts';
+import { type FixtureUpstream, startFixtureUpstream } from '../../../test/support/fixture-upstream.ts';
 import {
   allRecords,
   condaFormatRepo,
@@ -16,13 +16,24 @@ import {
 } from './sync-helpers.ts';
 
 /** Checks the published channel against upstream: records verbatim, every file's sha256 as listed. */
-async function assertFaithfulMirror(mirrorDir: string, upstreamDir: string, subdir: string, skip: ReadonlySet<string> = new Set()) {
+async function assertFaithfulMirror(
+  mirrorDir: string,
+  upstreamDir: string,
+  subdir: string,
+  skip: ReadonlySet<string> = new Set(),
+) {
   const published = allRecords(await readJson(join(mirrorDir, subdir, 'repodata.json')));
   const upstream = allRecords(await readJson(join(upstreamDir, subdir, 'repodata.json')));
-  const expectedNames = Object.keys(upstream).filter((name) => !skip.has(name)).sort();
+  const expectedNames = Object.keys(upstream)
+    .filter((name) => !skip.has(name))
+    .sort();
   assert.deepEqual(Object.keys(published).sort(), expectedNames, `${subdir}: published filenames`);
   for (const name of expectedNames) {
-    assert.deepEqual(published[name], expectedRecord(upstream[name]!), `${subdir}/${name}: record differs from upstream`);
+    assert.deepEqual(
+      published[name],
+      expectedRecord(upstream[name]!),
+      `${subdir}/${name}: record differs from upstream`,
+    );
     const file = join(mirrorDir, subdir, name);
     assert.equal((await stat(file)).size, published[name]!['size'], `${subdir}/${name}: size`);
     assert.equal(await sha256File(file), published[name]!['sha256'], `${subdir}/${name}: sha256`);
@@ -40,12 +51,23 @@ describe('local sync of real fixture channels', () => {
     const { dir, cleanup } = await scratch('cfr');
     try {
       const mirror = join(dir, 'mirror');
-      const config = testConfig({ channels: [upstream.channelUrl()], platforms: ['linux-64', 'osx-64', 'win-64', 'win-32'], mirror_dir: mirror });
+      const config = testConfig({
+        channels: [upstream.channelUrl()],
+        platforms: ['linux-64', 'osx-64', 'win-64', 'win-32'],
+        mirror_dir: mirror,
+      });
       const report = await syncInto(mirror, join(dir, 'work'), config);
       // The fixture lists records whose files it does not ship: they must fail with a 404, not be published.
       const missing = new Map([
         ['linux-64', new Set(['libgcc-ng-8.2.0-hdf63c60_1.tar.bz2'])],
-        ['win-64', new Set(['vc-14.1-h0510ff6_4.tar.bz2', 'vs2015_runtime-14.15.26706-h3a45250_4.tar.bz2', 'zlib-1.2.8-0.tar.bz2'])],
+        [
+          'win-64',
+          new Set([
+            'vc-14.1-h0510ff6_4.tar.bz2',
+            'vs2015_runtime-14.15.26706-h3a45250_4.tar.bz2',
+            'zlib-1.2.8-0.tar.bz2',
+          ]),
+        ],
       ]);
       assert.equal(report.status, 'partial');
       assert.deepEqual(
@@ -71,7 +93,11 @@ describe('local sync of real fixture channels', () => {
     const { dir, cleanup } = await scratch('recipes');
     try {
       const mirror = join(dir, 'mirror');
-      const config = testConfig({ channels: [`file://${testRecipes}`], platforms: ['linux-64'], mirror_dir: mirror });
+      const config = testConfig({
+        channels: [`file://${testRecipes}`],
+        platforms: ['linux-64'],
+        mirror_dir: mirror,
+      });
       const report = await syncInto(mirror, join(dir, 'work'), config);
       assert.equal(report.status, 'succeeded');
       assert.deepEqual(report.failures, []);
@@ -111,9 +137,15 @@ describe('token channels and re-runs', () => {
       assert.equal(again.downloaded, 0);
       assert.equal(again.present, 32);
       assert.equal(again.repodataChanged, false);
-      const packageRequests = [...upstream.requests.byPath.keys()].filter((p) => /\.(conda|tar\.bz2)$/.test(p));
+      const packageRequests = [...upstream.requests.byPath.keys()].filter((p) =>
+        /\.(conda|tar\.bz2)$/.test(p),
+      );
       assert.deepEqual(packageRequests, [], 'no package was requested again');
-      assert.equal((await stat(join(mirror, 'noarch', 'repodata.json'))).mtimeMs, publishedAt, 'repodata not rewritten');
+      assert.equal(
+        (await stat(join(mirror, 'noarch', 'repodata.json'))).mtimeMs,
+        publishedAt,
+        'repodata not rewritten',
+      );
     } finally {
       await cleanup();
     }
@@ -123,7 +155,11 @@ describe('token channels and re-runs', () => {
     const { dir, cleanup } = await scratch('badtoken');
     try {
       const mirror = join(dir, 'mirror');
-      const config = testConfig({ channels: [`${upstream.url}/t/wrong-token`], platforms: [], mirror_dir: mirror });
+      const config = testConfig({
+        channels: [`${upstream.url}/t/wrong-token`],
+        platforms: [],
+        mirror_dir: mirror,
+      });
       await assert.rejects(syncInto(mirror, join(dir, 'work'), config), (error: Error) => {
         assert.match(error.message, /HTTP 401/);
         assert.doesNotMatch(error.message, /wrong-token/);

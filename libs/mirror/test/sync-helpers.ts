@@ -41,7 +41,15 @@ export async function syncInto(
   const store = new FsObjectStore({ root: mirrorDir });
   const http = new UpstreamHttp({ throughputWindowMs: 1_000, headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000 });
   try {
-    return await runLocalSync({ config, store, channelPrefix: '', workDir, logger: silentLogger, http, ...extra });
+    return await runLocalSync({
+      config,
+      store,
+      channelPrefix: '',
+      workDir,
+      logger: silentLogger,
+      http,
+      ...extra,
+    });
   } finally {
     await http.close();
     await store.close();
@@ -53,7 +61,9 @@ export async function readJson(path: string): Promise<Record<string, unknown>> {
 }
 
 export async function sha256File(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 type Records = Record<string, Record<string, unknown>>;

@@ -36,8 +36,19 @@ Exit codes: 0 success, 1 some packages failed (the rest is published), 2 bad usa
 `;
 
 const LEVEL_ALIASES: Record<string, LogLevel> = {
-  trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', critical: 'fatal', fatal: 'fatal',
-  '10': 'debug', '20': 'info', '30': 'warn', '40': 'error', '50': 'fatal',
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  critical: 'fatal',
+  fatal: 'fatal',
+  '10': 'debug',
+  '20': 'info',
+  '30': 'warn',
+  '40': 'error',
+  '50': 'fatal',
 };
 
 export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.WritableStream): Promise<number> {
@@ -78,7 +89,10 @@ export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.Writa
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    logger.info({ destination: store.description, channels: config.channels.length, platforms: config.platforms }, 'sync starting');
+    logger.info(
+      { destination: store.description, channels: config.channels.length, platforms: config.platforms },
+      'sync starting',
+    );
     const report = await runLocalSync({
       config,
       store,
@@ -105,7 +119,9 @@ function pickLevel(flag: string | undefined, verbose: boolean, config: SyncConfi
   if (flag === undefined) return config.log_level;
   const level = LEVEL_ALIASES[flag.toLowerCase()];
   if (level === undefined) {
-    throw new UsageError(`unknown log level "${flag}"; expected one of trace, debug, info, warn, error, critical`);
+    throw new UsageError(
+      `unknown log level "${flag}"; expected one of trace, debug, info, warn, error, critical`,
+    );
   }
   return level;
 }
@@ -116,7 +132,9 @@ function openDestination(config: SyncConfig, env: CliEnv): { store: ObjectStore;
     return { store: new FsObjectStore({ root: resolve(config.mirror_dir) }), channelPrefix: '' };
   }
   if (env.storageUrl === null) {
-    throw new UsageError('nowhere to write: set mirror_dir in the config or CONDASYNC_STORAGE_URL (file:///path or s3://bucket/prefix)');
+    throw new UsageError(
+      'nowhere to write: set mirror_dir in the config or CONDASYNC_STORAGE_URL (file:///path or s3://bucket/prefix)',
+    );
   }
   const store = openStore(env.storageUrl, {
     s3: {

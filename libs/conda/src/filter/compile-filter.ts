@@ -54,7 +54,8 @@ export class PackageFilter {
       'not-in-pkg-list': 0,
     };
     const selected = new Map<string, Set<string>>();
-    const index = new EligibleIndex(subdirs.keys());
+    // The name index and the work queue only serve the dependency closure.
+    const index = this.rules.includeDependencies ? new EligibleIndex(subdirs.keys()) : null;
     const pending: IndexedRecord[] = [];
     let eligibleCount = 0;
     for (const [subdir, records] of subdirs) {
@@ -74,15 +75,15 @@ export class PackageFilter {
           continue;
         }
         eligibleCount++;
-        const entry = { subdir, filename, record };
-        index.add(entry);
-        if (isRoot) {
-          chosen.add(filename);
-          pending.push(entry);
+        if (isRoot) chosen.add(filename);
+        if (index !== null) {
+          const entry = { subdir, filename, record };
+          index.add(entry);
+          if (isRoot) pending.push(entry);
         }
       }
     }
-    const unresolved = this.rules.includeDependencies ? addDependencies(index, selected, pending) : [];
+    const unresolved = index === null ? [] : addDependencies(index, selected, pending);
     let selectedCount = 0;
     for (const filenames of selected.values()) selectedCount += filenames.size;
     excluded['not-in-pkg-list'] = eligibleCount - selectedCount;

@@ -54,7 +54,7 @@ const GPL_MENTION = /(?:\bGPL|GENERAL PUBLIC LICENSE)\s*(?:V(?:ERSION)?\s*|[-_]\
  * Every family a free-form license string mentions (SPDX ids, R's `GPL (>= 2)`, prose), in the spirit of
  * conda-build's guess_license_family but reporting all mentions: `GPL-2 | GPL-3` is GPL2 and GPL3, and
  * `Commercial or AGPLv3` is AGPL and Proprietary, so a blacklist drops a record if any alternative is
- * blacklisted. LGPL/AGPL are recognised before GPL and masked out so they never count as GPL. A GPL
+ * blacklisted. LGPL and AGPL (tokens or prose) never count as GPL. A GPL
  * mention without a version counts as both GPL2 and GPL3; `GPL-1` counts as GPL2. A non-empty string
  * that mentions none of the families is Other.
  */
@@ -64,8 +64,8 @@ export function guessLicenseFamilies(license: string): LicenseFamily[] {
   if (/AGPL|AFFERO/.test(text)) found.add('AGPL');
   if (/LGPL|(?:LESSER|LIBRARY) GENERAL PUBLIC/.test(text)) found.add('LGPL');
 
+  // `\bGPL` already skips LGPL/AGPL tokens; the prose names need masking.
   const gplOnly = text
-    .replace(/[AL]GPL/g, ' ')
     .replace(/(?:LESSER|LIBRARY|AFFERO) GENERAL PUBLIC LICENSE/g, ' ')
     .replace(/(?:LESSER|LIBRARY|AFFERO) GENERAL PUBLIC/g, ' ');
   for (const mention of gplOnly.matchAll(GPL_MENTION)) {

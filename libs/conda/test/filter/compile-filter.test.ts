@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CondaError } from '../../src/errors.ts';
-import { compileFilter, type FilterableRecord, type FilterResult, filterPackages } from '../../src/filter/index.ts';
+import {
+  compileFilter,
+  type FilterableRecord,
+  type FilterResult,
+  filterPackages,
+} from '../../src/filter/index.ts';
 import { FIXTURES, loadRecords, subdirs } from './repodata-fixtures.ts';
 
 const pytorch = loadRecords(FIXTURES.pytorchLinux64);
@@ -18,7 +23,10 @@ function selectedIn(result: FilterResult, subdir: string): string[] {
 }
 
 function filenamesWhere(records: Map<string, FilterableRecord>, keep: (record: FilterableRecord) => boolean) {
-  return [...records].filter(([, record]) => keep(record)).map(([filename]) => filename).sort();
+  return [...records]
+    .filter(([, record]) => keep(record))
+    .map(([filename]) => filename)
+    .sort();
 }
 
 describe('compileFilter().select without rules', () => {
@@ -74,10 +82,18 @@ describe('license_blacklist', () => {
 describe('blacklist', () => {
   it('accepts names, globs, MatchSpecs and conda-mirror objects', () => {
     const magma = filenamesWhere(pytorch, (r) => r.name.startsWith('magma-cuda'));
-    const pytorch2 = filenamesWhere(pytorch, (r) => r.name === 'pytorch' && Number(r.version.split('.')[0]) >= 2);
+    const pytorch2 = filenamesWhere(
+      pytorch,
+      (r) => r.name === 'pytorch' && Number(r.version.split('.')[0]) >= 2,
+    );
     assert.ok(magma.length > 20 && pytorch2.length > 10);
     const result = filterPackages(pytorchChannel(), {
-      blacklist: ['magma-cuda*', 'pytorch >=2', { name: 'torchvision', version: '0.15.2', build: 'py310*' }, 'ffmpeg'],
+      blacklist: [
+        'magma-cuda*',
+        'pytorch >=2',
+        { name: 'torchvision', version: '0.15.2', build: 'py310*' },
+        'ffmpeg',
+      ],
     });
     const selected = result.selected.get('linux-64');
     for (const filename of [...magma, ...pytorch2]) assert.equal(selected?.has(filename), false, filename);
@@ -99,7 +115,10 @@ describe('blacklist', () => {
 
 describe('whitelist', () => {
   it('adds back records the license_blacklist removed', () => {
-    const result = filterPackages(dummyChannel(), { licenseBlacklist: ['MIT'], whitelist: [{ name: 'foo' }] });
+    const result = filterPackages(dummyChannel(), {
+      licenseBlacklist: ['MIT'],
+      whitelist: [{ name: 'foo' }],
+    });
     assert.deepEqual(selectedIn(result, 'linux-64'), [
       'conda-only-0.1.0-foobar_0.conda', // no license
       'cuda-version-12.5-hd4f0392_3.conda', // LicenseRef-NVIDIA-…: Other
@@ -140,7 +159,10 @@ describe('python_versions', () => {
     assert.equal(selected?.has('pytorch-2.0.1-py3.10_cpu_0.tar.bz2'), true); // python >=3.10,<3.11.0a0
     assert.equal(selected?.has('pytorch-2.0.1-py3.9_cpu_0.tar.bz2'), false);
     assert.equal(selected?.has('cuda100-1.0-0.tar.bz2'), true); // no python dependency
-    assert.equal(filterPackages(pytorchChannel(), { pythonVersions: ['2.7'] }).selected.get('linux-64')?.size, 121 + 205);
+    assert.equal(
+      filterPackages(pytorchChannel(), { pythonVersions: ['2.7'] }).selected.get('linux-64')?.size,
+      121 + 205,
+    );
   });
 
   it('keeps every noarch record, even those depending on python', () => {
@@ -170,7 +192,10 @@ describe('pkg_list', () => {
 describe('include_dependencies', () => {
   it('adds exactly the records matching the dependency specs, recursively', () => {
     // foobar 2.1 depends on 'bors <2.0'; xbar depends on 'xfoo >=2'; bors and xfoo have no dependencies.
-    const result = filterPackages(dummyChannel(), { pkgList: ['foobar 2.1', 'xbar'], includeDependencies: true });
+    const result = filterPackages(dummyChannel(), {
+      pkgList: ['foobar 2.1', 'xbar'],
+      includeDependencies: true,
+    });
     assert.deepEqual(selectedIn(result, 'linux-64'), [
       'bors-1.0-bla_1.tar.bz2',
       'bors-1.1-bla_1.conda',
@@ -217,7 +242,11 @@ describe('include_dependencies', () => {
     ];
     for (const filename of absent) assert.equal(selected?.has(filename), false, `${filename} not selected`);
     for (const filename of selected ?? []) {
-      assert.match(filename, /^(torchvision-0\.15\.2-py310_cpu\.tar\.bz2$|(pytorch|ffmpeg|torchtriton)-)/, filename);
+      assert.match(
+        filename,
+        /^(torchvision-0\.15\.2-py310_cpu\.tar\.bz2$|(pytorch|ffmpeg|torchtriton)-)/,
+        filename,
+      );
     }
     assert.equal(selected?.size, 39);
     assert.equal(result.excluded.python, 1931);
@@ -246,9 +275,21 @@ describe('include_dependencies', () => {
     ]);
     assert.deepEqual(
       result.unresolved.map((u) => u.spec),
-      ['freetype >=2.9.1', 'libgcc-ng >=7.2.0', 'libstdcxx-ng >=7.2.0', 'libuuid', 'pandoc >=1.15.0', 'qt 5.6.*', 'zlib >=1.2'],
+      [
+        'freetype >=2.9.1',
+        'libgcc-ng >=7.2.0',
+        'libstdcxx-ng >=7.2.0',
+        'libuuid',
+        'pandoc >=1.15.0',
+        'qt 5.6.*',
+        'zlib >=1.2',
+      ],
     );
-    assert.ok(result.unresolved.every((u) => u.subdir === 'linux-64' && u.filename === 'rstudio-1.1.456-h6bb024c_0.tar.bz2'));
+    assert.ok(
+      result.unresolved.every(
+        (u) => u.subdir === 'linux-64' && u.filename === 'rstudio-1.1.456-h6bb024c_0.tar.bz2',
+      ),
+    );
   });
 
   it('resolves a noarch record against every platform subdir, and a platform only against itself and noarch', () => {
@@ -282,7 +323,9 @@ describe('include_dependencies', () => {
       'versioned-1.0-0.conda',
       'versioned-2.0-0.conda',
     ]);
-    assert.deepEqual(recipes.unresolved, [{ subdir: 'noarch', filename: 'unsatisfiable-1.0-0.conda', spec: 'versioned <1.0' }]);
+    assert.deepEqual(recipes.unresolved, [
+      { subdir: 'noarch', filename: 'unsatisfiable-1.0-0.conda', spec: 'versioned <1.0' },
+    ]);
     // bar depends only on the virtual package __unix.
     const virtual = filterPackages(dummyChannel(), { pkgList: ['bar'], includeDependencies: true });
     assert.deepEqual(selectedIn(virtual, 'linux-64'), ['bar-1.0-unix_py36h1af98f8_2.tar.bz2']);
@@ -297,14 +340,20 @@ describe('include_dependencies', () => {
     assert.equal(result.selected.get('linux-64')?.has('bors-1.0-bla_1.tar.bz2'), false);
     assert.deepEqual(
       result.unresolved.map((u) => `${u.filename}: ${u.spec}`),
-      ['foobar-2.0-bla_1.conda: bors <2.0', 'foobar-2.0-bla_1.tar.bz2: bors <2.0', 'foobar-2.1-bla_1.tar.bz2: bors <2.0'],
+      [
+        'foobar-2.0-bla_1.conda: bors <2.0',
+        'foobar-2.0-bla_1.tar.bz2: bors <2.0',
+        'foobar-2.1-bla_1.tar.bz2: bors <2.0',
+      ],
     );
   });
 
   it('without pkg_list keeps everything eligible and only reports unresolved dependencies', () => {
     const result = filterPackages(subdirs({ noarch: testRecipes }), { includeDependencies: true });
     assert.equal(result.selected.get('noarch')?.size, testRecipes.size);
-    assert.deepEqual(result.unresolved, [{ subdir: 'noarch', filename: 'unsatisfiable-1.0-0.conda', spec: 'versioned <1.0' }]);
+    assert.deepEqual(result.unresolved, [
+      { subdir: 'noarch', filename: 'unsatisfiable-1.0-0.conda', spec: 'versioned <1.0' },
+    ]);
   });
 });
 
@@ -318,7 +367,9 @@ describe('PackageFilter', () => {
   });
 
   it('names the file when a record has an unparseable version', () => {
-    const broken = new Map([['bad-1 0-0.tar.bz2', { name: 'bad', version: '1 0', build: '0', build_number: 0 }]]);
+    const broken = new Map([
+      ['bad-1 0-0.tar.bz2', { name: 'bad', version: '1 0', build: '0', build_number: 0 }],
+    ]);
     assert.throws(
       () => filterPackages(subdirs({ 'linux-64': broken }), { blacklist: ['bad >=1'] }),
       (error: unknown) =>

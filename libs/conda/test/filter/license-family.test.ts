@@ -23,7 +23,8 @@ describe('guessLicenseFamilies', () => {
       ['MPL-2.0', ['Other']],
       ['BSL-1.0', ['Other']],
     ];
-    for (const [license, expected] of cases) assert.deepEqual(sorted(guessLicenseFamilies(license)), expected, license);
+    for (const [license, expected] of cases)
+      assert.deepEqual(sorted(guessLicenseFamilies(license)), expected, license);
   });
 
   it('never counts LGPL or AGPL as GPL', () => {

@@ -32,9 +32,25 @@ describe('PythonVersionFilter', () => {
       'python * *_cpython',
     ];
     for (const pin of kept) assert.equal(filter.accepts(record('pkg', '1.0', [pin]), 'linux-64'), true, pin);
-    const dropped = ['python 2.7*', 'python >=3.9,<3.10.0a0', 'python_abi 3.12.* *_cp312', 'python <3', 'python >=3.12'];
-    for (const pin of dropped) assert.equal(filter.accepts(record('pkg', '1.0', [pin]), 'linux-64'), false, pin);
-    assert.equal(new PythonVersionFilter(['2.7']).accepts(record('pkg', '1.0', ['python 2.7*']), 'linux-64'), true);
+    const dropped = [
+      'python 2.7*',
+      'python >=3.9,<3.10.0a0',
+      'python_abi 3.12.* *_cp312',
+      'python <3',
+      'python >=3.12',
+    ];
+    for (const pin of dropped)
+      assert.equal(filter.accepts(record('pkg', '1.0', [pin]), 'linux-64'), false, pin);
+    assert.equal(
+      new PythonVersionFilter(['2.7']).accepts(record('pkg', '1.0', ['python 2.7*']), 'linux-64'),
+      true,
+    );
+    // Only a late patch release of the series satisfies these, so X.Y alone would wrongly drop them.
+    const only310 = new PythonVersionFilter(['3.10']);
+    for (const pin of ['python >=3.10.2,<3.11.0a0', 'python >3.10.0', 'python 3.10.12']) {
+      assert.equal(only310.accepts(record('pkg', '1.0', [pin]), 'linux-64'), true, pin);
+    }
+    assert.equal(only310.accepts(record('pkg', '1.0', ['python >=3.11.0a0']), 'linux-64'), false);
   });
 
   it('requires one listed version to satisfy all pins of a record', () => {
@@ -49,7 +65,10 @@ describe('PythonVersionFilter', () => {
     assert.equal(filter.accepts({ name: 'x', version: '1', build: '0', build_number: 0 }, 'linux-64'), true);
     assert.equal(filter.accepts(record('six', '1.16', ['python >=2.7,<2.8']), 'noarch'), true);
     // Does not mistake python-dateutil or pythonnet for a python pin.
-    assert.equal(filter.accepts(record('pkg', '1', ['python-dateutil >=2.8', 'pythonnet 2.5']), 'linux-64'), true);
+    assert.equal(
+      filter.accepts(record('pkg', '1', ['python-dateutil >=2.8', 'pythonnet 2.5']), 'linux-64'),
+      true,
+    );
   });
 
   it('excludes a record whose python pin cannot be parsed', () => {

@@ -24,9 +24,14 @@ export function loadRecords(path: string): Map<string, FilterableRecord> {
     packages?: Record<string, FilterableRecord>;
     'packages.conda'?: Record<string, FilterableRecord>;
   };
-  return new Map([...Object.entries(repodata.packages ?? {}), ...Object.entries(repodata['packages.conda'] ?? {})]);
+  return new Map([
+    ...Object.entries(repodata.packages ?? {}),
+    ...Object.entries(repodata['packages.conda'] ?? {}),
+  ]);
 }
 
-export function subdirs(entries: Record<string, Map<string, FilterableRecord>>): Map<string, Map<string, FilterableRecord>> {
+export function subdirs(
+  entries: Record<string, Map<string, FilterableRecord>>,
+): Map<string, Map<string, FilterableRecord>> {
   return new Map(Object.entries(entries));
 }

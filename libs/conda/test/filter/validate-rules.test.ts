@@ -9,7 +9,8 @@ function assertRejected(rules: unknown, ...mentions: string[]): void {
     (error: unknown) => {
       assert.ok(error instanceof CondaError, 'expected a CondaError');
       assert.equal(error.code, 'INVALID_FILTER');
-      for (const text of mentions) assert.ok(error.message.includes(text), `'${error.message}' should mention ${text}`);
+      for (const text of mentions)
+        assert.ok(error.message.includes(text), `'${error.message}' should mention ${text}`);
       return true;
     },
   );
@@ -17,7 +18,10 @@ function assertRejected(rules: unknown, ...mentions: string[]): void {
 
 describe('compileFilter validation', () => {
   it('rejects pkg_list combined with blacklist, whitelist or license_blacklist', () => {
-    assertRejected({ pkgList: ['numpy'], blacklist: ['scipy'] }, 'pkg_list cannot be combined with blacklist');
+    assertRejected(
+      { pkgList: ['numpy'], blacklist: ['scipy'] },
+      'pkg_list cannot be combined with blacklist',
+    );
     assertRejected({ pkgList: ['numpy'], whitelist: ['scipy'] }, 'whitelist');
     assertRejected({ pkgList: ['numpy'], licenseBlacklist: ['GPL3'] }, 'license_blacklist');
     assertRejected(
@@ -40,7 +44,11 @@ describe('compileFilter validation', () => {
   });
 
   it('names the bad blacklist, whitelist or pkg_list entry and its index', () => {
-    assertRejected({ blacklist: ['numpy', 'scipy >=', 'pandas'] }, "blacklist[1] 'scipy >='", "operator '>='");
+    assertRejected(
+      { blacklist: ['numpy', 'scipy >=', 'pandas'] },
+      "blacklist[1] 'scipy >='",
+      "operator '>='",
+    );
     assertRejected({ whitelist: ['ok', { name: 'numpy', license: 'GPL' }] }, 'whitelist[1]', "key 'license'");
     assertRejected({ pkgList: ['numpy[md5=abc]'] }, "pkg_list[0] 'numpy[md5=abc]'", "bracket key 'md5'");
     assertRejected({ pkgList: [{ name: 'numpy' }] }, 'pkg_list[0]', 'MatchSpec string');

@@ -43,7 +43,11 @@ describe('MatchSpec.parse', () => {
   });
 
   it('parses name globs', () => {
-    assertMatches('lib*', [rec('libgcc-ng', '13.2.0'), rec('lib', '1')], [rec('glib', '2.78'), rec('zlib', '1.3')]);
+    assertMatches(
+      'lib*',
+      [rec('libgcc-ng', '13.2.0'), rec('lib', '1')],
+      [rec('glib', '2.78'), rec('zlib', '1.3')],
+    );
     assertMatches('*', [rec('anything', '0.1')], []);
     assertMatches('*-cos6-*', [rec('alsa-lib-cos6-i686', '1.1.0')], [rec('alsa-lib-cos7-ppc64le', '1.1.0')]);
     assert.equal(parseMatchSpec('lib*').exactName, undefined);
@@ -51,7 +55,11 @@ describe('MatchSpec.parse', () => {
   });
 
   it('parses `name 1.2.*` as a series', () => {
-    assertMatches('numpy 1.2.*', [rec('numpy', '1.2'), rec('numpy', '1.2.5')], [rec('numpy', '1.20'), rec('numpy', '1.3')]);
+    assertMatches(
+      'numpy 1.2.*',
+      [rec('numpy', '1.2'), rec('numpy', '1.2.5')],
+      [rec('numpy', '1.20'), rec('numpy', '1.3')],
+    );
   });
 
   it('parses ranges with and without spaces after the name and operators', () => {
@@ -70,13 +78,21 @@ describe('MatchSpec.parse', () => {
       [rec('numpy', '1.2', 'py38_0'), rec('numpy', '1.2.0', 'py38_0')],
       [rec('numpy', '1.2', 'py39_0'), rec('numpy', '1.2.1', 'py38_0')],
     );
-    assertMatches('python_abi 3.10.* *_cp310', [rec('python_abi', '3.10', '4_cp310')], [rec('python_abi', '3.10', '4_pypy39_pp73')]);
+    assertMatches(
+      'python_abi 3.10.* *_cp310',
+      [rec('python_abi', '3.10', '4_cp310')],
+      [rec('python_abi', '3.10', '4_pypy39_pp73')],
+    );
     assertMatches('blas * mkl', [rec('blas', '1.0', 'mkl')], [rec('blas', '1.0', 'openblas')]);
   });
 
   it("translates conda's = and == forms", () => {
     // name=1.2 is the 1.2 series; name==1.2 is exactly 1.2; name=1.2=build pins version and build.
-    assertMatches('numpy=1.2', [rec('numpy', '1.2'), rec('numpy', '1.2.3')], [rec('numpy', '1.20'), rec('numpy', '1.3')]);
+    assertMatches(
+      'numpy=1.2',
+      [rec('numpy', '1.2'), rec('numpy', '1.2.3')],
+      [rec('numpy', '1.20'), rec('numpy', '1.3')],
+    );
     assertMatches('numpy==1.2', [rec('numpy', '1.2'), rec('numpy', '1.2.0')], [rec('numpy', '1.2.3')]);
     assertMatches(
       'numpy=1.2=py38*',
@@ -90,32 +106,60 @@ describe('MatchSpec.parse', () => {
   });
 
   it('parses real repodata depends strings', () => {
-    assertMatches('openssl 3.*', [rec('openssl', '3.0.13'), rec('openssl', '3.3.1')], [rec('openssl', '1.1.1w')]);
+    assertMatches(
+      'openssl 3.*',
+      [rec('openssl', '3.0.13'), rec('openssl', '3.3.1')],
+      [rec('openssl', '1.1.1w')],
+    );
     assertMatches(
       'openssl >=1.1.1w,<1.1.2a',
       [rec('openssl', '1.1.1w')],
       [rec('openssl', '1.1.1v'), rec('openssl', '1.1.2'), rec('openssl', '3.0.0')],
     );
-    assertMatches('python >=3.10,<3.11.0a0', [rec('python', '3.10.14')], [rec('python', '3.11.0'), rec('python', '3.9.19')]);
+    assertMatches(
+      'python >=3.10,<3.11.0a0',
+      [rec('python', '3.10.14')],
+      [rec('python', '3.11.0'), rec('python', '3.9.19')],
+    );
     assertMatches('python 2.7*', [rec('python', '2.7.18')], [rec('python', '2.70'), rec('python', '3.7')]);
-    assertMatches('r-base 3.4.3', [rec('r-base', '3.4.3')], [rec('r-base', '3.4.3.1'), rec('r-base', '3.4.4')]);
+    assertMatches(
+      'r-base 3.4.3',
+      [rec('r-base', '3.4.3')],
+      [rec('r-base', '3.4.3.1'), rec('r-base', '3.4.4')],
+    );
     assertMatches('libgcc-ng 7.2.0.*', [rec('libgcc-ng', '7.2.0')], [rec('libgcc-ng', '7.3.0')]);
-    assertMatches('pillow >=5.3.0,!=8.3.*', [rec('pillow', '9.0.1'), rec('pillow', '8.2.0')], [rec('pillow', '8.3.2')]);
-    assertMatches('r-bitops >=1.0_6', [rec('r-bitops', '1.0_6'), rec('r-bitops', '1.0.7')], [rec('r-bitops', '1.0_5')]);
+    assertMatches(
+      'pillow >=5.3.0,!=8.3.*',
+      [rec('pillow', '9.0.1'), rec('pillow', '8.2.0')],
+      [rec('pillow', '8.3.2')],
+    );
+    assertMatches(
+      'r-bitops >=1.0_6',
+      [rec('r-bitops', '1.0_6'), rec('r-bitops', '1.0.7')],
+      [rec('r-bitops', '1.0_5')],
+    );
     assertMatches('mro-base >=3.5.0,<3.5.1.0a0', [rec('mro-base', '3.5.0')], [rec('mro-base', '3.5.1')]);
   });
 
   it('handles epochs, dev/post releases and local versions', () => {
     assertMatches('pkg >=1!1.0', [rec('pkg', '1!2.0')], [rec('pkg', '2024.1')]);
     assertMatches('pkg 1!2.0', [rec('pkg', '1!2.0')], [rec('pkg', '2.0')]);
-    assertMatches('pkg <1.0', [rec('pkg', '1.0.dev1'), rec('pkg', '1.0rc1')], [rec('pkg', '1.0'), rec('pkg', '1.0.post1')]);
+    assertMatches(
+      'pkg <1.0',
+      [rec('pkg', '1.0.dev1'), rec('pkg', '1.0rc1')],
+      [rec('pkg', '1.0'), rec('pkg', '1.0.post1')],
+    );
     assertMatches('pkg >1.0', [rec('pkg', '1.0.post1')], [rec('pkg', '1.0')]);
     assertMatches('pkg ==1.0+abc', [rec('pkg', '1.0+abc')], [rec('pkg', '1.0'), rec('pkg', '1.0+abd')]);
     assertMatches('pkg 1.0.*', [rec('pkg', '1.0+abc')], [rec('pkg', '1.1+abc')]);
   });
 
   it('parses | and ~= through rattler', () => {
-    assertMatches('pkg >=1,<2|3.*', [rec('pkg', '1.5'), rec('pkg', '3.2')], [rec('pkg', '2.5'), rec('pkg', '4.0')]);
+    assertMatches(
+      'pkg >=1,<2|3.*',
+      [rec('pkg', '1.5'), rec('pkg', '3.2')],
+      [rec('pkg', '2.5'), rec('pkg', '4.0')],
+    );
     assertMatches('pkg ~=1.2', [rec('pkg', '1.2'), rec('pkg', '1.9')], [rec('pkg', '2.0')]);
     assertMatches('pkg !=1.2', [rec('pkg', '1.3')], [rec('pkg', '1.2')]);
   });
@@ -130,10 +174,18 @@ describe('MatchSpec.parse', () => {
       [rec('numpy', '1.5', 'py38_3')],
       [rec('numpy', '1.5', 'py38_2'), rec('numpy', '0.9', 'py38_3'), rec('numpy', '1.5', 'np_3')],
     );
-    assertMatches("numpy[build_number='>=3']", [rec('numpy', '1', 'a', 3), rec('numpy', '1', 'a', 10)], [rec('numpy', '1', 'a', 2)]);
+    assertMatches(
+      "numpy[build_number='>=3']",
+      [rec('numpy', '1', 'a', 3), rec('numpy', '1', 'a', 10)],
+      [rec('numpy', '1', 'a', 2)],
+    );
     assertMatches('numpy[build_number=!=0]', [rec('numpy', '1', 'a', 1)], [rec('numpy', '1', 'a', 0)]);
     assertMatches('numpy 1.0[version=">=2,<3"]', [rec('numpy', '2.5')], [rec('numpy', '1.0')]);
-    assertMatches('numpy [version=1.2.* build=py38*]', [rec('numpy', '1.2.1', 'py38_0')], [rec('numpy', '1.2.1', 'py39_0')]);
+    assertMatches(
+      'numpy [version=1.2.* build=py38*]',
+      [rec('numpy', '1.2.1', 'py38_0')],
+      [rec('numpy', '1.2.1', 'py39_0')],
+    );
   });
 
   it('parses and keeps a channel/subdir prefix without using it for matching', () => {

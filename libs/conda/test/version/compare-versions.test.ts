@@ -100,7 +100,9 @@ describe('compareVersions', () => {
       assert.throws(
         () => compareVersions(bad, '1.0'),
         (error: unknown) =>
-          error instanceof CondaError && error.code === 'INVALID_VERSION' && error.message.includes(`'${bad}'`),
+          error instanceof CondaError &&
+          error.code === 'INVALID_VERSION' &&
+          error.message.includes(`'${bad}'`),
         bad,
       );
       assert.throws(() => compareVersions('1.0', bad), { code: 'INVALID_VERSION' });

@@ -10,7 +10,8 @@ import {
 
 function check(spec: string, matching: string[], notMatching: string[]): void {
   const parsed = parseVersionSpec(spec);
-  for (const version of matching) assert.equal(parsed.matches(version), true, `${spec} should match ${version}`);
+  for (const version of matching)
+    assert.equal(parsed.matches(version), true, `${spec} should match ${version}`);
   for (const version of notMatching) {
     assert.equal(parsed.matches(version), false, `${spec} should not match ${version}`);
   }
@@ -60,7 +61,9 @@ describe('parseVersionSpec', () => {
       assert.throws(
         () => parseVersionSpec(bad),
         (error: unknown) =>
-          error instanceof CondaError && error.code === 'INVALID_VERSION' && error.message.includes(`'${bad}'`),
+          error instanceof CondaError &&
+          error.code === 'INVALID_VERSION' &&
+          error.message.includes(`'${bad}'`),
         bad,
       );
     }

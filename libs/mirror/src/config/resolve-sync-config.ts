@@ -69,7 +69,15 @@ function normalise(input: Record<string, unknown>, problems: ConfigProblem[]): S
     ? sortedUnique([...strings(input['platforms']), 'noarch'])
     : defaults.platforms;
 
-  const pkgList = Array.isArray(input['pkg_list']) ? sortedUnique(strings(input['pkg_list'])) : [];
+  const pkgListEntries: string[] = [];
+  listOf(input['pkg_list']).forEach((entry, index) => {
+    if (typeof entry !== 'string') return;
+    const checked = checkFilterEntry(entry);
+    if (checked === null) return;
+    if (!checked.ok) report(`pkg_list[${index}]`, checked.message);
+    else pkgListEntries.push(checked.value as string);
+  });
+  const pkgList = sortedUnique(pkgListEntries);
 
   const pythonVersions: string[] = [];
   listOf(input['python_versions']).forEach((entry, index) => {

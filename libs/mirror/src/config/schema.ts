@@ -102,9 +102,10 @@ export const syncConfigJsonSchema = {
     mirror_dir: nullableString('Write the channel into this folder instead of the storage.'),
     pkg_list: {
       type: ['array', 'null'],
-      items: { type: 'string', pattern: PACKAGE_NAME_PATTERN },
+      items: { type: 'string', minLength: 1 },
       default: null,
-      description: 'Mirror only these package names. Exclusive with blacklist, whitelist, license_blacklist.',
+      description:
+        'Mirror only these packages (names, globs or MatchSpecs). Exclusive with blacklist, whitelist, license_blacklist.',
     },
     include_dependencies: {
       type: ['boolean', 'null'],

@@ -1,3 +1,4 @@
+import { parseMatchSpec } from '@condasync/conda';
 import { BUILD_GLOB_PATTERN, FILTER_NAME_PATTERN, VERSION_SPEC_PATTERN } from './schema.ts';
 import { describeValue } from './schema-problems.ts';
 import { closestMatch } from './suggest.ts';
@@ -129,18 +130,13 @@ function matchSpecProblem(spec: string): string | null {
   if (hasControlCharacter(spec)) {
     return `${expected}, got ${describeValue(spec)} (control characters)`;
   }
-  if (count(spec, '[') !== count(spec, ']') || count(spec, '(') !== count(spec, ')')) {
-    return `${expected}, got ${describeValue(spec)} (unbalanced brackets)`;
+  // The real parser, so a config that loads is a config whose filters compile.
+  try {
+    parseMatchSpec(spec);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
   }
-  const withoutChannel = spec.includes('::') ? spec.slice(spec.lastIndexOf('::') + 2) : spec;
-  const name = /^[^\s=<>!~[(,@]*/.exec(withoutChannel)?.[0] ?? '';
-  if (name === '') {
-    return `${expected}, got ${describeValue(spec)} (it does not start with a package name)`;
-  }
-  if (!FILTER_NAME.test(name)) {
-    return `${expected}, got ${describeValue(spec)} ('${name}' is not a package name or glob)`;
-  }
-  return null;
 }
 
 function hasControlCharacter(text: string): boolean {
@@ -149,8 +145,4 @@ function hasControlCharacter(text: string): boolean {
     if (code < 0x20 || code === 0x7f) return true;
   }
   return false;
-}
-
-function count(text: string, character: string): number {
-  return text.split(character).length - 1;
 }

@@ -40,8 +40,15 @@ export async function applyDeletionGrace(
     }
   }
   const body = Buffer.from(JSON.stringify(next));
-  await ctx.store.put(stateKey, body, { size: body.byteLength, sha256: createHash('sha256').update(body).digest('hex') });
-  if (deleted.length > 0) ctx.logger.info({ subdir: input.subdir, deleted: deleted.length }, 'deleted unlisted packages after the grace period');
+  await ctx.store.put(stateKey, body, {
+    size: body.byteLength,
+    sha256: createHash('sha256').update(body).digest('hex'),
+  });
+  if (deleted.length > 0)
+    ctx.logger.info(
+      { subdir: input.subdir, deleted: deleted.length },
+      'deleted unlisted packages after the grace period',
+    );
   return { pending: Object.keys(next).length, deleted };
 }
 

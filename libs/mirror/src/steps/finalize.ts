@@ -56,7 +56,15 @@ export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext)
   try {
     const { packages, packagesConda, count } = splitAndSort(input.records);
     const json = await writeHashed(
-      Readable.from(writeRepodata({ subdir: input.subdir, info: input.info, removed: input.removed, packages, packagesConda })),
+      Readable.from(
+        writeRepodata({
+          subdir: input.subdir,
+          info: input.info,
+          removed: input.removed,
+          packages,
+          packagesConda,
+        }),
+      ),
       jsonPath,
     );
     const jsonKey = `${ctx.channelPrefix}${input.subdir}/repodata.json`;
@@ -70,9 +78,22 @@ export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext)
       Readable.from(compressZstd(createReadStream(jsonPath), { level: input.zstdLevel })),
       zstPath,
     );
-    const common = { contentType: 'application/json', cacheControl: METADATA_CACHE_CONTROL, signal: ctx.signal };
-    await ctx.store.put(zstKey, createReadStream(zstPath), { ...common, size: zst.size, sha256: zst.sha256, contentType: 'application/zstd' });
-    await ctx.store.put(jsonKey, createReadStream(jsonPath), { ...common, size: json.size, sha256: json.sha256 });
+    const common = {
+      contentType: 'application/json',
+      cacheControl: METADATA_CACHE_CONTROL,
+      signal: ctx.signal,
+    };
+    await ctx.store.put(zstKey, createReadStream(zstPath), {
+      ...common,
+      size: zst.size,
+      sha256: zst.sha256,
+      contentType: 'application/zstd',
+    });
+    await ctx.store.put(jsonKey, createReadStream(jsonPath), {
+      ...common,
+      size: json.size,
+      sha256: json.sha256,
+    });
     ctx.logger.info({ subdir: input.subdir, records: count, bytes: json.size }, 'published repodata');
     return { subdir: input.subdir, records: count, changed: true, sha256: json.sha256, bytes: json.size };
   } finally {
@@ -87,7 +108,8 @@ function splitAndSort(records: Iterable<[string, PackageRecordJson]>) {
     const entry = { filename, json: canonicalRecordJson(record) };
     (filename.endsWith('.conda') ? packagesConda : packages).push(entry);
   }
-  const byFilename = (a: { filename: string }, b: { filename: string }): number => compareFilenames(a.filename, b.filename);
+  const byFilename = (a: { filename: string }, b: { filename: string }): number =>
+    compareFilenames(a.filename, b.filename);
   packages.sort(byFilename);
   packagesConda.sort(byFilename);
   return { packages, packagesConda, count: packages.length + packagesConda.length };

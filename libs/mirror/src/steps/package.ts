@@ -64,7 +64,10 @@ export async function mirrorPackage(task: PackageTask, ctx: PackageContext): Pro
           await copyOnce(task, ctx);
         } catch (error) {
           const mirrorError = asMirrorError(error, task);
-          if (mirrorError.code === MirrorErrorCode.ChecksumMismatch || mirrorError.code === MirrorErrorCode.SizeMismatch) {
+          if (
+            mirrorError.code === MirrorErrorCode.ChecksumMismatch ||
+            mirrorError.code === MirrorErrorCode.SizeMismatch
+          ) {
             mismatches++;
             // One bad copy may be a flaky proxy; the same mismatch twice means upstream is corrupt.
             throw new MirrorError(mirrorError.code, mirrorError.message, {
@@ -79,7 +82,10 @@ export async function mirrorPackage(task: PackageTask, ctx: PackageContext): Pro
         retries: ctx.limits.retries,
         signal: ctx.signal,
         onRetry: ({ attempt, delayMs, error }) =>
-          ctx.logger.debug({ filename: task.filename, attempt, delayMs, err: error.message }, 'retrying package'),
+          ctx.logger.debug(
+            { filename: task.filename, attempt, delayMs, err: error.message },
+            'retrying package',
+          ),
       },
     );
   } catch (error) {
@@ -126,7 +132,11 @@ async function openUpstreamBody(
  * bytes are hashed into a scratch file first, checked against size and md5, then stored under
  * the sha256 computed here.
  */
-async function putMd5Only(task: PackageTask, body: AsyncIterable<Uint8Array>, ctx: PackageContext): Promise<void> {
+async function putMd5Only(
+  task: PackageTask,
+  body: AsyncIterable<Uint8Array>,
+  ctx: PackageContext,
+): Promise<void> {
   await mkdir(ctx.tempDir, { recursive: true });
   const scratch = join(ctx.tempDir, `${process.pid}-${Math.random().toString(36).slice(2)}-${task.filename}`);
   const sha256 = createHash('sha256');
@@ -193,8 +203,13 @@ function asMirrorError(error: unknown, task: PackageTask): MirrorError {
   }
   const code = (error as { code?: string }).code;
   if (code === 'ENOENT') {
-    return new MirrorError(MirrorErrorCode.UpstreamHttp, `${where}: not found in the upstream folder`, { cause: error });
+    return new MirrorError(MirrorErrorCode.UpstreamHttp, `${where}: not found in the upstream folder`, {
+      cause: error,
+    });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new MirrorError(MirrorErrorCode.UpstreamHttp, `${where}: ${message}`, { cause: error, transient: true });
+  return new MirrorError(MirrorErrorCode.UpstreamHttp, `${where}: ${message}`, {
+    cause: error,
+    transient: true,
+  });
 }

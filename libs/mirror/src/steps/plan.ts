@@ -83,19 +83,33 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
   const channels = config.channels.map(channelSource);
   const rejected: RejectedRecord[] = [];
   const collisions: Collision[] = [];
-  const upstream = new Map<string, { header: RepodataHeader | null; removed: Set<string>; records: Map<string, PlannedRecord> }>();
+  const upstream = new Map<
+    string,
+    { header: RepodataHeader | null; removed: Set<string>; records: Map<string, PlannedRecord> }
+  >();
 
   for (const subdir of config.platforms) {
-    const merged = { header: null as RepodataHeader | null, removed: new Set<string>(), records: new Map<string, PlannedRecord>() };
+    const merged = {
+      header: null as RepodataHeader | null,
+      removed: new Set<string>(),
+      records: new Map<string, PlannedRecord>(),
+    };
     for (const channel of channels) {
-      const header = await readChannelSubdir(channel, subdir, config, ctx, (filename, record) => {
-        const existing = merged.records.get(filename);
-        if (existing) {
-          collisions.push({ subdir, filename, kept: existing.channel.display, dropped: channel.display });
-          return;
-        }
-        merged.records.set(filename, { record, channel });
-      }, (error) => rejected.push({ channel: channel.display, subdir, reason: error.message }));
+      const header = await readChannelSubdir(
+        channel,
+        subdir,
+        config,
+        ctx,
+        (filename, record) => {
+          const existing = merged.records.get(filename);
+          if (existing) {
+            collisions.push({ subdir, filename, kept: existing.channel.display, dropped: channel.display });
+            return;
+          }
+          merged.records.set(filename, { record, channel });
+        },
+        (error) => rejected.push({ channel: channel.display, subdir, reason: error.message }),
+      );
       if (header) {
         merged.header ??= header;
         for (const name of header.removed) merged.removed.add(name);
@@ -111,7 +125,8 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
   const filterInput = new Map<string, Map<string, FilterableRecord>>();
   for (const [subdir, merged] of upstream) {
     const records = new Map<string, FilterableRecord>();
-    for (const [filename, planned] of merged.records) records.set(filename, planned.record as FilterableRecord);
+    for (const [filename, planned] of merged.records)
+      records.set(filename, planned.record as FilterableRecord);
     filterInput.set(subdir, records);
   }
   const selection = filterPackages(filterInput, {
@@ -153,7 +168,10 @@ async function readChannelSubdir(
     logger: ctx.logger,
   });
   if (fetched === null) {
-    ctx.logger.warn({ channel: channel.display, subdir }, 'upstream has no such subdir; treating it as empty');
+    ctx.logger.warn(
+      { channel: channel.display, subdir },
+      'upstream has no such subdir; treating it as empty',
+    );
     return null;
   }
   const entries = parseRepodata(createReadStream(fetched.path), { subdir, onInvalidRecord: onInvalid });
@@ -169,7 +187,9 @@ async function readChannelSubdir(
   } catch (error) {
     if (error instanceof MirrorError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new MirrorError(MirrorErrorCode.RepodataInvalid, `${fetched.display}: ${message}`, { cause: error });
+    throw new MirrorError(MirrorErrorCode.RepodataInvalid, `${fetched.display}: ${message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -193,10 +213,12 @@ async function diffAgainstStore(
   for (const [filename, { record }] of records) {
     const have = stored.get(filename);
     let usable = have !== undefined && have.size === record.size;
-    if (usable && record.sha256 !== undefined && have?.sha256 !== undefined) usable = have.sha256 === record.sha256;
+    if (usable && record.sha256 !== undefined && have?.sha256 !== undefined)
+      usable = have.sha256 === record.sha256;
     if (usable && config.verify_checksum && record.sha256 !== undefined) {
       usable = (await hashStoredObject(ctx.store, `${prefix}${filename}`)) === record.sha256;
-      if (!usable) ctx.logger.warn({ subdir, filename }, 'stored file fails re-verification; fetching it again');
+      if (!usable)
+        ctx.logger.warn({ subdir, filename }, 'stored file fails re-verification; fetching it again');
     }
     if (usable) {
       present++;

@@ -9,13 +9,20 @@ export interface BackoffPolicy {
 export const defaultBackoff: BackoffPolicy = { baseMs: 500, capMs: 30_000, maxRetryAfterMs: 120_000 };
 
 /** Delay before retry number `attempt` (1-based). Full jitter spreads a thundering herd of workers. */
-export function backoffDelayMs(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  policy: BackoffPolicy,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
 /** Parses a Retry-After header (seconds or an HTTP date) into milliseconds, or null when absent/invalid. */
-export function parseRetryAfterMs(value: string | string[] | undefined, now: number = Date.now()): number | null {
+export function parseRetryAfterMs(
+  value: string | string[] | undefined,
+  now: number = Date.now(),
+): number | null {
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined || text.trim() === '') return null;
   if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;

@@ -84,11 +84,21 @@ export class UpstreamHttp {
       throw explain(error);
     }
     const accepted = options.acceptStatuses ?? [];
-    if (response.statusCode !== 200 && response.statusCode !== 206 && !accepted.includes(response.statusCode)) {
+    if (
+      response.statusCode !== 200 &&
+      response.statusCode !== 206 &&
+      !accepted.includes(response.statusCode)
+    ) {
       await response.body.dump().catch(() => {});
       throw statusError(response.statusCode, display, response.headers['retry-after']);
     }
-    const body = guardBody(response.body, watchdog, options.minBytesPerSecond, this.#options.throughputWindowMs, explain);
+    const body = guardBody(
+      response.body,
+      watchdog,
+      options.minBytesPerSecond,
+      this.#options.throughputWindowMs,
+      explain,
+    );
     return {
       status: response.statusCode,
       headers: response.headers,
@@ -173,11 +183,16 @@ interface AbortContext {
 function abortReason(error: unknown, ctx: AbortContext): MirrorError {
   if (error instanceof MirrorError) return error;
   if (ctx.external?.aborted) {
-    return new MirrorError(MirrorErrorCode.Cancelled, `request to ${ctx.display} was cancelled`, { cause: error });
+    return new MirrorError(MirrorErrorCode.Cancelled, `request to ${ctx.display} was cancelled`, {
+      cause: error,
+    });
   }
   if (ctx.watchdog.aborted && ctx.watchdog.reason instanceof MirrorError) {
     const reason = ctx.watchdog.reason;
-    return new MirrorError(reason.code, `${ctx.display}: ${reason.message}`, { cause: error, transient: true });
+    return new MirrorError(reason.code, `${ctx.display}: ${reason.message}`, {
+      cause: error,
+      transient: true,
+    });
   }
   if (ctx.deadline.aborted) {
     return new MirrorError(
@@ -188,7 +203,10 @@ function abortReason(error: unknown, ctx: AbortContext): MirrorError {
   }
   const code = (error as { code?: string }).code ?? 'UNKNOWN';
   const message = error instanceof Error ? error.message : String(error);
-  const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
+  const timeout =
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT';
   return new MirrorError(
     timeout ? MirrorErrorCode.UpstreamTimeout : MirrorErrorCode.UpstreamHttp,
     `${ctx.display}: ${message} (${code})`,

@@ -62,9 +62,16 @@ export async function fetchUpstreamRepodata(
       (s) => s.isFile(),
       () => false,
     );
-    return exists ? { path, fromCache: false, display: `${channel.display}/${subdir}/${options.source}` } : null;
+    return exists
+      ? { path, fromCache: false, display: `${channel.display}/${subdir}/${options.source}` }
+      : null;
   }
-  const dir = join(options.cacheDir, 'upstream', createHash('sha256').update(channel.url).digest('hex').slice(0, 32), subdir);
+  const dir = join(
+    options.cacheDir,
+    'upstream',
+    createHash('sha256').update(channel.url).digest('hex').slice(0, 32),
+    subdir,
+  );
   await mkdir(dir, { recursive: true });
   const bodyPath = join(dir, `${options.source}`);
   const metaPath = join(dir, `${options.source}.meta.json`);
@@ -88,7 +95,10 @@ export async function fetchUpstreamRepodata(
         });
         if (response.status === 304) {
           await response.dispose();
-          options.logger.debug({ upstream: display }, 'upstream repodata unchanged (304), using the cached copy');
+          options.logger.debug(
+            { upstream: display },
+            'upstream repodata unchanged (304), using the cached copy',
+          );
           return { path: bodyPath, fromCache: true, display };
         }
         if (response.status === 403 || response.status === 404) {
@@ -110,7 +120,10 @@ export async function fetchUpstreamRepodata(
       retries: options.retries,
       signal: options.signal,
       onRetry: ({ attempt, delayMs, error }) =>
-        options.logger.warn({ attempt, delayMs, err: error.message }, 'upstream repodata fetch failed, retrying'),
+        options.logger.warn(
+          { attempt, delayMs, err: error.message },
+          'upstream repodata fetch failed, retrying',
+        ),
     },
   );
 }

@@ -19,7 +19,8 @@ export async function withRetries<T>(attempt: (n: number) => Promise<T>, options
     try {
       return await attempt(n);
     } catch (error) {
-      const retryable = error instanceof MirrorError && error.transient && error.code !== MirrorErrorCode.Cancelled;
+      const retryable =
+        error instanceof MirrorError && error.transient && error.code !== MirrorErrorCode.Cancelled;
       if (!retryable || n > options.retries || options.signal?.aborted) throw error;
       const jittered = backoffDelayMs(n, backoff);
       const delayMs =

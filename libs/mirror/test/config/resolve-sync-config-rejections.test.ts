@@ -125,15 +125,26 @@ describe('resolveSyncConfig rejections name the key path', () => {
     assert.match(problemAt(problems, 'blacklist[4].name'), /^expected a package name or glob/);
   });
 
-  test('filter strings get a light MatchSpec check', () => {
+  test('filter strings are parsed as MatchSpecs', () => {
     const problems = configProblems(() =>
       resolveSyncConfig({ whitelist: ['>=1.0', 'numpy[version=">=1"', 'ok-name', 'bad/name 1.0', '  '] }),
     );
-    assert.match(problemAt(problems, 'whitelist[0]'), /does not start with a package name/);
-    assert.match(problemAt(problems, 'whitelist[1]'), /unbalanced brackets/);
-    assert.match(problemAt(problems, 'whitelist[3]'), /'bad\/name' is not a package name or glob/);
+    assert.match(problemAt(problems, 'whitelist[0]'), /'>=1\.0': no package name before the version/);
+    assert.match(problemAt(problems, 'whitelist[1]'), /section must close with "\]"/);
+    assert.match(problemAt(problems, 'whitelist[3]'), /package name 'bad\/name' may contain only/);
     assert.equal(problemAt(problems, 'whitelist[4]'), 'must not be blank');
     assert.equal(problems.length, 4);
+  });
+
+  test('pkg_list takes names, globs and MatchSpecs, and rejects what does not parse', () => {
+    assert.deepEqual(resolveSyncConfig({ pkg_list: ['six', 'lib*', 'numpy >=1.26'] }).pkg_list, [
+      'lib*',
+      'numpy >=1.26',
+      'six',
+    ]);
+    const problems = configProblems(() => resolveSyncConfig({ pkg_list: ['six', 'bad name ]['] }));
+    assert.match(problemAt(problems, 'pkg_list[1]'), /invalid MatchSpec 'bad name \]\['/);
+    assert.equal(problems.length, 1);
   });
 
   test('license families outside the closed set', () => {

@@ -1,0 +1,321 @@
+import type { Redis } from 'ioredis';
+import {
+  type FailureView,
+  type SubdirProgress,
+  type SyncStatus,
+  type SyncView,
+  TERMINAL_STATUSES,
+} from './sync-view.ts';
+
+const MAX_FAILURES_KEPT = 50;
+
+/*
+ * Run state of syncs in Redis. Redis is not the source of truth for what is published (storage
+ * is); this is progress and bookkeeping: which package jobs have ended, so that the last one to
+ * end triggers the finalize job exactly once, even when jobs are retried after a crash.
+ */
+
+// KEYS: subdir hash, done set, failed hash, sync hash, failures list.
+// ARGV: filename, outcome ('downloaded'|'failed'), bytes, failure JSON, max failures kept, now.
+// Returns the subdir's pending count after this call, or -1 when the package had already ended.
+const FINISH_PACKAGE = `
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return -1 end
+local pending = redis.call('HINCRBY', KEYS[1], 'pending', -1)
+if ARGV[2] == 'downloaded' then
+  redis.call('HINCRBY', KEYS[1], 'downloaded', 1)
+  redis.call('HINCRBY', KEYS[1], 'bytesDownloaded', tonumber(ARGV[3]))
+  redis.call('HINCRBY', KEYS[4], 'downloaded', 1)
+  redis.call('HINCRBY', KEYS[4], 'bytesDownloaded', tonumber(ARGV[3]))
+else
+  redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
+  redis.call('HINCRBY', KEYS[1], 'failed', 1)
+  redis.call('HINCRBY', KEYS[4], 'failed', 1)
+  if redis.call('LLEN', KEYS[5]) < tonumber(ARGV[5]) then redis.call('RPUSH', KEYS[5], ARGV[4]) end
+end
+if pending <= 0 then redis.call('HSET', KEYS[1], 'status', 'finalizing') end
+redis.call('HSET', KEYS[4], 'updatedAt', ARGV[6])
+return pending
+`;
+
+// KEYS: sync hash, finalized set, subdir hash. ARGV: subdir, published count, final status if last, now.
+// Returns subdirs remaining, or -1 when this subdir had already been finalized.
+const FINISH_SUBDIR = `
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return -1 end
+redis.call('HSET', KEYS[3], 'status', 'published', 'published', ARGV[2])
+local remaining = redis.call('HINCRBY', KEYS[1], 'subdirsRemaining', -1)
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[4])
+if remaining <= 0 then
+  local status = redis.call('HGET', KEYS[1], 'status')
+  if status ~= 'cancelled' and status ~= 'failed' then
+    local failed = tonumber(redis.call('HGET', KEYS[1], 'failed') or '0')
+    redis.call('HSET', KEYS[1], 'status', failed > 0 and 'partial' or 'succeeded', 'finishedAt', ARGV[4])
+  end
+end
+return remaining
+`;
+
+export interface CreateSyncInput {
+  id: string;
+  destChannel: string;
+  /** The resolved sync config as JSON; it may hold tokens and is never returned by the API. */
+  config: unknown;
+}
+
+export interface PlannedSubdir {
+  subdir: string;
+  selected: number;
+  planned: number;
+  skipped: number;
+  bytesPlanned: number;
+}
+
+export type PackageEnd =
+  | { status: 'downloaded'; bytes: number }
+  | { status: 'failed'; code: string; reason: string };
+
+export class SyncRegistry {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, options: { prefix?: string } = {}) {
+    this.#redis = redis;
+    this.#prefix = options.prefix ?? 'condasync';
+  }
+
+  #sync(id: string): string {
+    return `${this.#prefix}:sync:${id}`;
+  }
+  #subdir(id: string, subdir: string): string {
+    return `${this.#sync(id)}:subdir:${subdir}`;
+  }
+
+  async create(input: CreateSyncInput): Promise<void> {
+    const now = new Date().toISOString();
+    await this.#redis
+      .multi()
+      .hset(this.#sync(input.id), {
+        id: input.id,
+        status: 'queued',
+        destChannel: input.destChannel,
+        config: JSON.stringify(input.config),
+        createdAt: now,
+        updatedAt: now,
+        planned: 0,
+        downloaded: 0,
+        skipped: 0,
+        failed: 0,
+        bytesPlanned: 0,
+        bytesDownloaded: 0,
+      })
+      .zadd(`${this.#prefix}:syncs`, Date.now(), input.id)
+      .exec();
+  }
+
+  async config(id: string): Promise<unknown | null> {
+    const text = await this.#redis.hget(this.#sync(id), 'config');
+    return text === null ? null : (JSON.parse(text) as unknown);
+  }
+
+  async status(id: string): Promise<SyncStatus | null> {
+    return (await this.#redis.hget(this.#sync(id), 'status')) as SyncStatus | null;
+  }
+
+  /** Moves a sync to `status` unless it already ended (a cancelled sync stays cancelled). */
+  async setStatus(id: string, status: SyncStatus, error?: string): Promise<boolean> {
+    const current = await this.status(id);
+    if (current === null || TERMINAL_STATUSES.has(current)) return false;
+    const now = new Date().toISOString();
+    const fields: Record<string, string> = { status, updatedAt: now };
+    if (status === 'planning') fields['startedAt'] = now;
+    if (TERMINAL_STATUSES.has(status)) fields['finishedAt'] = now;
+    if (error !== undefined) fields['error'] = error;
+    await this.#redis.hset(this.#sync(id), fields);
+    return true;
+  }
+
+  /** Records the plan's per-subdir counts; every subdir starts with `pending = planned`. */
+  async recordPlan(id: string, subdirs: readonly PlannedSubdir[]): Promise<void> {
+    const multi = this.#redis.multi();
+    let planned = 0;
+    let skipped = 0;
+    let bytes = 0;
+    for (const s of subdirs) {
+      multi.hset(this.#subdir(id, s.subdir), {
+        subdir: s.subdir,
+        status: s.planned === 0 ? 'finalizing' : 'downloading',
+        selected: s.selected,
+        planned: s.planned,
+        pending: s.planned,
+        downloaded: 0,
+        skipped: s.skipped,
+        failed: 0,
+        bytesPlanned: s.bytesPlanned,
+        bytesDownloaded: 0,
+        published: 0,
+      });
+      planned += s.planned;
+      skipped += s.skipped;
+      bytes += s.bytesPlanned;
+    }
+    multi.del(`${this.#sync(id)}:subdirs`);
+    if (subdirs.length > 0) multi.rpush(`${this.#sync(id)}:subdirs`, ...subdirs.map((s) => s.subdir));
+    multi.hset(this.#sync(id), {
+      planned,
+      skipped,
+      bytesPlanned: bytes,
+      subdirsRemaining: subdirs.length,
+      updatedAt: new Date().toISOString(),
+    });
+    await multi.exec();
+  }
+
+  /**
+   * Marks one package job as ended. Idempotent per (sync, subdir, filename): a job retried after a
+   * crash is not counted twice. `last` is true for exactly one call per subdir: the one that
+   * brought `pending` to zero, which must enqueue the finalize job.
+   */
+  async finishPackage(
+    id: string,
+    subdir: string,
+    filename: string,
+    end: PackageEnd,
+  ): Promise<{ counted: boolean; last: boolean }> {
+    const failure: FailureView | null =
+      end.status === 'failed' ? { subdir, filename, code: end.code, reason: end.reason } : null;
+    const result = (await this.#redis.eval(
+      FINISH_PACKAGE,
+      5,
+      this.#subdir(id, subdir),
+      `${this.#subdir(id, subdir)}:done`,
+      `${this.#subdir(id, subdir)}:failed`,
+      this.#sync(id),
+      `${this.#sync(id)}:failures`,
+      filename,
+      end.status,
+      end.status === 'downloaded' ? end.bytes : 0,
+      failure === null ? '' : JSON.stringify(failure),
+      MAX_FAILURES_KEPT,
+      new Date().toISOString(),
+    )) as number;
+    return { counted: result >= 0, last: result === 0 };
+  }
+
+  async failedFilenames(id: string, subdir: string): Promise<Set<string>> {
+    return new Set(await this.#redis.hkeys(`${this.#subdir(id, subdir)}:failed`));
+  }
+
+  /** Marks a subdir published; the last subdir moves the sync to succeeded or partial. */
+  async finishSubdir(
+    id: string,
+    subdir: string,
+    published: number,
+  ): Promise<{ counted: boolean; remaining: number }> {
+    const result = (await this.#redis.eval(
+      FINISH_SUBDIR,
+      3,
+      this.#sync(id),
+      `${this.#sync(id)}:finalized`,
+      this.#subdir(id, subdir),
+      subdir,
+      published,
+      'unused',
+      new Date().toISOString(),
+    )) as number;
+    return { counted: result >= 0, remaining: Math.max(0, result) };
+  }
+
+  /** Cancels a sync that has not ended. Returns false when it does not exist or already ended. */
+  async cancel(id: string): Promise<boolean> {
+    return this.setStatus(id, 'cancelled');
+  }
+
+  async get(id: string): Promise<SyncView | null> {
+    const hash = await this.#redis.hgetall(this.#sync(id));
+    if (hash['id'] === undefined) return null;
+    const subdirNames = await this.#redis.lrange(`${this.#sync(id)}:subdirs`, 0, -1);
+    const subdirs: SubdirProgress[] = [];
+    for (const name of subdirNames) {
+      const s = await this.#redis.hgetall(this.#subdir(id, name));
+      subdirs.push({
+        subdir: name,
+        status: (s['status'] ?? 'downloading') as SubdirProgress['status'],
+        selected: num(s['selected']),
+        planned: num(s['planned']),
+        pending: num(s['pending']),
+        downloaded: num(s['downloaded']),
+        skipped: num(s['skipped']),
+        failed: num(s['failed']),
+        bytesPlanned: num(s['bytesPlanned']),
+        bytesDownloaded: num(s['bytesDownloaded']),
+        published: num(s['published']),
+      });
+    }
+    const failures = (await this.#redis.lrange(`${this.#sync(id)}:failures`, 0, MAX_FAILURES_KEPT - 1)).map(
+      (text) => JSON.parse(text) as FailureView,
+    );
+    return {
+      id,
+      status: hash['status'] as SyncStatus,
+      destChannel: hash['destChannel'] ?? '',
+      createdAt: hash['createdAt'] ?? '',
+      updatedAt: hash['updatedAt'] ?? '',
+      startedAt: hash['startedAt'] ?? null,
+      finishedAt: hash['finishedAt'] ?? null,
+      error: hash['error'] ?? null,
+      counts: {
+        planned: num(hash['planned']),
+        downloaded: num(hash['downloaded']),
+        skipped: num(hash['skipped']),
+        failed: num(hash['failed']),
+      },
+      bytes: { planned: num(hash['bytesPlanned']), downloaded: num(hash['bytesDownloaded']) },
+      subdirs,
+      failures,
+    };
+  }
+
+  /** Newest first, paged by an opaque cursor. */
+  async list(options: {
+    limit: number;
+    cursor?: string;
+  }): Promise<{ items: SyncView[]; nextCursor: string | null }> {
+    const start = options.cursor === undefined ? 0 : Number(options.cursor);
+    const ids = await this.#redis.zrevrange(`${this.#prefix}:syncs`, start, start + options.limit - 1);
+    const items: SyncView[] = [];
+    for (const id of ids) {
+      const view = await this.get(id);
+      if (view) items.push(view);
+    }
+    return { items, nextCursor: ids.length === options.limit ? String(start + options.limit) : null };
+  }
+
+  /**
+   * One sync per destination channel at a time (DESIGN §2 invariant 6): the lock holder plans and
+   * publishes; another sync of the same channel waits for it. The TTL frees the lock of a crashed holder.
+   */
+  async acquireChannelLock(destChannel: string, syncId: string, ttlMs: number): Promise<boolean> {
+    const key = `${this.#prefix}:lock:channel:${destChannel}`;
+    const result = await this.#redis.set(key, syncId, 'PX', ttlMs, 'NX');
+    if (result === 'OK') return true;
+    // Re-entrant for the same sync (a retried plan job, a finalize of the holder).
+    if ((await this.#redis.get(key)) === syncId) {
+      await this.#redis.pexpire(key, ttlMs);
+      return true;
+    }
+    return false;
+  }
+
+  async releaseChannelLock(destChannel: string, syncId: string): Promise<void> {
+    const key = `${this.#prefix}:lock:channel:${destChannel}`;
+    await this.#redis.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+      1,
+      key,
+      syncId,
+    );
+  }
+}
+
+function num(value: string | undefined): number {
+  return value === undefined ? 0 : Number(value);
+}
