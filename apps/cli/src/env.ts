@@ -9,6 +9,8 @@ export interface CliEnv {
   /** Local folder for the upstream repodata cache and scratch files. */
   workDir: string;
   logFormat: 'pretty' | 'json';
+  /** Bearer token for `--server` (one of the server's CONDASYNC_API_TOKENS). */
+  apiToken: string | null;
 }
 
 export function readCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
@@ -19,5 +21,6 @@ export function readCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
     s3Region: env['CONDASYNC_S3_REGION'] || null,
     workDir: env['CONDASYNC_WORK_DIR'] || join(cacheHome, 'condasync'),
     logFormat: env['CONDASYNC_LOG_FORMAT'] === 'json' ? 'json' : 'pretty',
+    apiToken: env['CONDASYNC_API_TOKEN'] || null,
   };
 }

@@ -5,8 +5,30 @@ export { type LocalSyncOptions, runLocalSync } from './local-sync.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export { applyDeletionGrace } from './steps/deletions.ts';
 export { type FinalizeInput, type FinalizeResult, finalizeSubdir } from './steps/finalize.ts';
-export { mirrorPackage, type PackageOutcome, type PackageTask } from './steps/package.ts';
-export { planSync, type SubdirPlan, type SyncPlan } from './steps/plan.ts';
+export {
+  copyPackage,
+  isIntegrityError,
+  mirrorPackage,
+  type PackageContext,
+  type PackageOutcome,
+  type PackageTask,
+} from './steps/package.ts';
+export {
+  type PlanContext,
+  type PlannedRecord,
+  planSync,
+  type SubdirPlan,
+  type SyncPlan,
+} from './steps/plan.ts';
+export {
+  dropStaging,
+  readStagedEntries,
+  readStagedMeta,
+  readStagedRecords,
+  type StagedMeta,
+  type StagedRecord,
+  stageSubdirPlan,
+} from './steps/staging.ts';
 export * from './sync-report.ts';
 export { type ChannelSource, channelSource, redactToken } from './upstream/channel-source.ts';
 export { UpstreamHttp } from './upstream/http-client.ts';

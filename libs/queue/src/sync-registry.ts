@@ -164,9 +164,20 @@ export class SyncRegistry {
       skipped,
       bytesPlanned: bytes,
       subdirsRemaining: subdirs.length,
+      planRecorded: 1,
       updatedAt: new Date().toISOString(),
     });
     await multi.exec();
+  }
+
+  /** True once `recordPlan` ran: a retried plan job must then not reset the counters. */
+  async planRecorded(id: string): Promise<boolean> {
+    return (await this.#redis.hget(this.#sync(id), 'planRecorded')) === '1';
+  }
+
+  /** The subdirs of a recorded plan, in plan order. */
+  async subdirs(id: string): Promise<string[]> {
+    return this.#redis.lrange(`${this.#sync(id)}:subdirs`, 0, -1);
   }
 
   /**
@@ -224,9 +235,18 @@ export class SyncRegistry {
     return { counted: result >= 0, remaining: Math.max(0, result) };
   }
 
-  /** Cancels a sync that has not ended. Returns false when it does not exist or already ended. */
+  /**
+   * Cancels a sync that has not ended, and frees its channel for the next sync (a cancelled sync
+   * publishes nothing, so the lock has nothing left to protect). Returns false when it does not
+   * exist or already ended.
+   */
   async cancel(id: string): Promise<boolean> {
-    return this.setStatus(id, 'cancelled');
+    const cancelled = await this.setStatus(id, 'cancelled');
+    if (cancelled) {
+      const destChannel = await this.#redis.hget(this.#sync(id), 'destChannel');
+      if (destChannel !== null) await this.releaseChannelLock(destChannel, id);
+    }
+    return cancelled;
   }
 
   async get(id: string): Promise<SyncView | null> {
@@ -297,10 +317,17 @@ export class SyncRegistry {
     const key = `${this.#prefix}:lock:channel:${destChannel}`;
     const result = await this.#redis.set(key, syncId, 'PX', ttlMs, 'NX');
     if (result === 'OK') return true;
+    const holder = await this.#redis.get(key);
     // Re-entrant for the same sync (a retried plan job, a finalize of the holder).
-    if ((await this.#redis.get(key)) === syncId) {
+    if (holder === syncId) {
       await this.#redis.pexpire(key, ttlMs);
       return true;
+    }
+    // A holder that ended (or vanished) without releasing cannot publish any more: take over.
+    const holderStatus = holder === null ? null : await this.status(holder);
+    if (holder !== null && (holderStatus === null || TERMINAL_STATUSES.has(holderStatus))) {
+      await this.releaseChannelLock(destChannel, holder);
+      return (await this.#redis.set(key, syncId, 'PX', ttlMs, 'NX')) === 'OK';
     }
     return false;
   }

@@ -15,6 +15,7 @@ import { createCliLogger, type LogLevel } from '../logging.ts';
 import { ProgressReporter } from '../progress.ts';
 import { renderSummary } from '../summary.ts';
 import { ExitCode, UsageError } from './exit-codes.ts';
+import { remoteSync } from './remote-sync.ts';
 
 export const syncUsage = `Usage: condasync sync -f FILE [options]
 
@@ -27,6 +28,8 @@ Options:
                            print the effective config with defaults and exit
       --dry-run            print what would be added and removed, with sizes; change nothing
       --json               print the final report as JSON on stdout
+      --server URL         submit the sync to a condasync API (CONDASYNC_API_TOKEN is sent as the
+                           bearer token) and follow its progress instead of running it here
   -l, --log-level LEVEL    trace, debug, info, warn, error (also CRITICAL/WARNING and 10-50); overrides log_level
   -v, --verbose            shorthand for --log-level debug
   -h, --help               show this help
@@ -60,6 +63,7 @@ export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.Writa
       'show-config': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       json: { type: 'boolean' },
+      server: { type: 'string' },
       'log-level': { type: 'string', short: 'l' },
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
@@ -75,6 +79,15 @@ export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.Writa
   const text = await readFile(path, 'utf8').catch((error: unknown) => {
     throw new UsageError(`cannot read the sync config ${path}: ${(error as Error).message}`);
   });
+  if (values.server !== undefined) {
+    return remoteSync({
+      server: values.server,
+      configText: text,
+      token: env.apiToken,
+      json: values.json === true,
+      out,
+    });
+  }
   const config = parseSyncConfig(text, { sourceName: path });
   if (values.config || values['show-config']) {
     out.write(renderSyncConfig(config, { path }));

@@ -19,7 +19,9 @@ export interface FinalizeInput {
   info: Record<string, unknown>;
   removed: readonly string[];
   /** The records to publish: every one of them is already in the store, verified. */
-  records: Iterable<[filename: string, record: PackageRecordJson]>;
+  records:
+    | Iterable<[filename: string, record: PackageRecordJson]>
+    | AsyncIterable<[filename: string, record: PackageRecordJson]>;
   zstdLevel: number;
 }
 
@@ -54,7 +56,7 @@ export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext)
   const jsonPath = `${stem}-repodata.json`;
   const zstPath = `${stem}-repodata.json.zst`;
   try {
-    const { packages, packagesConda, count } = splitAndSort(input.records);
+    const { packages, packagesConda, count } = await splitAndSort(input.records);
     const json = await writeHashed(
       Readable.from(
         writeRepodata({
@@ -101,10 +103,10 @@ export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext)
   }
 }
 
-function splitAndSort(records: Iterable<[string, PackageRecordJson]>) {
+async function splitAndSort(records: FinalizeInput['records']) {
   const packages: Array<{ filename: string; json: string }> = [];
   const packagesConda: Array<{ filename: string; json: string }> = [];
-  for (const [filename, record] of records) {
+  for await (const [filename, record] of records) {
     const entry = { filename, json: canonicalRecordJson(record) };
     (filename.endsWith('.conda') ? packagesConda : packages).push(entry);
   }

@@ -50,7 +50,8 @@ const CHECKSUM_MISMATCHES_ALLOWED = 2;
  * Copies one package: streams it from upstream into the store, which refuses to publish anything
  * but exactly `size` bytes with the expected sha256 (DESIGN §2 invariant 2). Transient faults are
  * retried with backoff; permanent ones end as a `failed` outcome with a reason, never a throw,
- * except cancellation, which propagates.
+ * except cancellation, which propagates. Used by the local mode; the workers call
+ * `copyPackage` once per job attempt and let BullMQ retry.
  */
 export async function mirrorPackage(task: PackageTask, ctx: PackageContext): Promise<PackageOutcome> {
   const started = performance.now();
@@ -61,13 +62,10 @@ export async function mirrorPackage(task: PackageTask, ctx: PackageContext): Pro
       async () => {
         attempts++;
         try {
-          await copyOnce(task, ctx);
+          await copyPackage(task, ctx);
         } catch (error) {
-          const mirrorError = asMirrorError(error, task);
-          if (
-            mirrorError.code === MirrorErrorCode.ChecksumMismatch ||
-            mirrorError.code === MirrorErrorCode.SizeMismatch
-          ) {
+          const mirrorError = error as MirrorError;
+          if (isIntegrityError(mirrorError)) {
             mismatches++;
             // One bad copy may be a flaky proxy; the same mismatch twice means upstream is corrupt.
             throw new MirrorError(mirrorError.code, mirrorError.message, {
@@ -94,6 +92,31 @@ export async function mirrorPackage(task: PackageTask, ctx: PackageContext): Pro
     return { status: 'failed', code: mirrorError.code, reason: mirrorError.message, attempts };
   }
   return { status: 'downloaded', bytes: task.size, attempts, seconds: (performance.now() - started) / 1000 };
+}
+
+/** True for a checksum or size mismatch: the bytes upstream sent are not the ones repodata lists. */
+export function isIntegrityError(error: MirrorError): boolean {
+  return error.code === MirrorErrorCode.ChecksumMismatch || error.code === MirrorErrorCode.SizeMismatch;
+}
+
+/**
+ * One attempt at copying a package. Throws a MirrorError whose `transient` flag says whether
+ * another attempt may help (integrity errors are flagged transient: the caller decides how many
+ * mismatches it tolerates).
+ */
+export async function copyPackage(task: PackageTask, ctx: PackageContext): Promise<void> {
+  try {
+    await copyOnce(task, ctx);
+  } catch (error) {
+    const mirrorError = asMirrorError(error, task);
+    if (isIntegrityError(mirrorError) && !mirrorError.transient) {
+      throw new MirrorError(mirrorError.code, mirrorError.message, {
+        cause: mirrorError.cause,
+        transient: true,
+      });
+    }
+    throw mirrorError;
+  }
 }
 
 async function copyOnce(task: PackageTask, ctx: PackageContext): Promise<void> {

@@ -31,6 +31,8 @@ export interface PlanContext {
 export interface PlannedRecord {
   record: PackageRecordJson;
   channel: ChannelSource;
+  /** Position of `channel` in the config's `channels` (workers look the URL up by it). */
+  channelIndex: number;
 }
 
 export interface SubdirPlan {
@@ -94,7 +96,7 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
       removed: new Set<string>(),
       records: new Map<string, PlannedRecord>(),
     };
-    for (const channel of channels) {
+    for (const [channelIndex, channel] of channels.entries()) {
       const header = await readChannelSubdir(
         channel,
         subdir,
@@ -106,7 +108,7 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
             collisions.push({ subdir, filename, kept: existing.channel.display, dropped: channel.display });
             return;
           }
-          merged.records.set(filename, { record, channel });
+          merged.records.set(filename, { record, channel, channelIndex });
         },
         (error) => rejected.push({ channel: channel.display, subdir, reason: error.message }),
       );

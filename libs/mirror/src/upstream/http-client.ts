@@ -13,6 +13,8 @@ export interface UpstreamHttpOptions {
   bodyTimeoutMs: number;
   /** Window over which the minimum throughput is averaged (and the grace before it applies). */
   throughputWindowMs: number;
+  /** Metric hook: one call per request with a bounded outcome label (`2xx`, `4xx`, `timeout`, …). */
+  onRequest?: (outcome: string) => void;
 }
 
 export const defaultHttpOptions: UpstreamHttpOptions = {
@@ -81,8 +83,11 @@ export class UpstreamHttp {
         dispatcher: this.#agent,
       });
     } catch (error) {
-      throw explain(error);
+      const explained = explain(error);
+      this.#options.onRequest?.(explained.code === MirrorErrorCode.UpstreamTimeout ? 'timeout' : 'error');
+      throw explained;
     }
+    this.#options.onRequest?.(`${Math.floor(response.statusCode / 100)}xx`);
     const accepted = options.acceptStatuses ?? [];
     if (
       response.statusCode !== 200 &&

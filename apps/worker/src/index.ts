@@ -1,0 +1,2 @@
+export { loadWorkerConfig, type WorkerConfig, WorkerConfigError } from './config.ts';
+export { type RunningWorker, runWorkerProcess, startWorker } from './main.ts';

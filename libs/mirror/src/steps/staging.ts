@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { canonicalRecordJson, type PackageRecordJson } from '@condasync/conda';
+import type { ObjectStore } from '@condasync/storage';
+import type { SubdirPlan } from './plan.ts';
+
+/*
+ * A plan's records are staged in the store, not in Redis (Redis stays small at 500 k packages):
+ * `.condasync/staging/<syncId>/<subdir>.records` holds one line per record,
+ * `<filename>\t<channelIndex>\t<canonical record JSON>`, and `<subdir>.meta.json` the rest of
+ * what finalize needs. Any worker can finalize from them, after a crash too.
+ */
+
+export interface StagedMeta {
+  subdir: string;
+  info: Record<string, unknown>;
+  removed: string[];
+  removals: Array<{ filename: string; size: number }>;
+  /** Filenames the plan found missing from the store: one package job each. */
+  downloads: string[];
+}
+
+export interface StagedRecord {
+  filename: string;
+  channelIndex: number;
+  record: PackageRecordJson;
+}
+
+const stagingPrefix = (syncId: string): string => `.condasync/staging/${syncId}/`;
+const recordsKey = (syncId: string, subdir: string): string => `${stagingPrefix(syncId)}${subdir}.records`;
+const metaKey = (syncId: string, subdir: string): string => `${stagingPrefix(syncId)}${subdir}.meta.json`;
+
+/** Writes a subdir's planned records and metadata to the store (records first, through a scratch file). */
+export async function stageSubdirPlan(
+  syncId: string,
+  plan: SubdirPlan,
+  ctx: { store: ObjectStore; tempDir: string },
+): Promise<void> {
+  await mkdir(ctx.tempDir, { recursive: true });
+  const scratch = join(ctx.tempDir, `${syncId}-${plan.subdir}-${process.pid}.records`);
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    await pipeline(
+      Readable.from(
+        (function* () {
+          for (const [filename, { record, channelIndex }] of plan.records) {
+            const line = Buffer.from(`${filename}\t${channelIndex}\t${canonicalRecordJson(record)}\n`);
+            hash.update(line);
+            size += line.byteLength;
+            yield line;
+          }
+        })(),
+      ),
+      createWriteStream(scratch),
+    );
+    await ctx.store.put(recordsKey(syncId, plan.subdir), createReadStream(scratch), {
+      size,
+      sha256: hash.digest('hex'),
+    });
+  } finally {
+    await rm(scratch, { force: true });
+  }
+  const meta: StagedMeta = {
+    subdir: plan.subdir,
+    info: plan.info,
+    removed: plan.removed,
+    removals: plan.removals,
+    downloads: plan.downloads,
+  };
+  const body = Buffer.from(JSON.stringify(meta));
+  await ctx.store.put(metaKey(syncId, plan.subdir), body, {
+    size: body.byteLength,
+    sha256: createHash('sha256').update(body).digest('hex'),
+  });
+}
+
+/** The staged records of a subdir, streamed, minus `exclude` (failed packages). */
+export async function* readStagedRecords(
+  store: ObjectStore,
+  syncId: string,
+  subdir: string,
+  exclude: ReadonlySet<string> = new Set(),
+): AsyncGenerator<[string, PackageRecordJson]> {
+  for await (const entry of readStagedEntries(store, syncId, subdir)) {
+    if (!exclude.has(entry.filename)) yield [entry.filename, entry.record];
+  }
+}
+
+/** Every staged record of a subdir with the index of the channel it comes from, streamed. */
+export async function* readStagedEntries(
+  store: ObjectStore,
+  syncId: string,
+  subdir: string,
+): AsyncGenerator<StagedRecord> {
+  const object = await store.get(recordsKey(syncId, subdir));
+  if (object === null) throw new Error(`staged records of ${syncId}/${subdir} are missing from the store`);
+  for await (const line of createInterface({ input: object.body, crlfDelay: Number.POSITIVE_INFINITY })) {
+    if (line === '') continue;
+    const first = line.indexOf('\t');
+    const second = line.indexOf('\t', first + 1);
+    yield {
+      filename: line.slice(0, first),
+      channelIndex: Number(line.slice(first + 1, second)),
+      record: JSON.parse(line.slice(second + 1)) as PackageRecordJson,
+    };
+  }
+}
+
+export async function readStagedMeta(
+  store: ObjectStore,
+  syncId: string,
+  subdir: string,
+): Promise<StagedMeta> {
+  const object = await store.get(metaKey(syncId, subdir));
+  if (object === null) throw new Error(`staged metadata of ${syncId}/${subdir} is missing from the store`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of object.body) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as StagedMeta;
+}
+
+/** Removes a finished sync's staging objects. */
+export async function dropStaging(store: ObjectStore, syncId: string): Promise<void> {
+  for await (const object of store.list(stagingPrefix(syncId))) await store.delete(object.key);
+}

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveSyncConfig } from '@condasync/mirror';
+import {
+  createRedisConnection,
+  newSyncId,
+  planJobId,
+  QueueName,
+  SyncRegistry,
+  type SyncView,
+} from '@condasync/queue';
+import { S3ObjectStore } from '@condasync/storage';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type RunningRole, startRole } from './roles.ts';
+import { createTestBucket } from './s3-bucket.ts';
+import { testRedisUrl, testS3Credentials, testS3Endpoint, uniqueTestName } from './services.ts';
+
+/**
+ * Real Redis, a fresh bucket on the real S3 server, and helpers to run `condasync worker`
+ * processes against them, submit syncs the way the API does, and read back what was published.
+ */
+export class DistributedHarness {
+  readonly queuePrefix = uniqueTestName('e2e');
+  readonly redis: Redis;
+  readonly registry: SyncRegistry;
+  readonly planQueue: Queue;
+  readonly store: S3ObjectStore;
+  /** Environment shared by every role process (storage, Redis, queue prefix). */
+  readonly env: Record<string, string>;
+  readonly workDir: string;
+  workers: RunningRole[] = [];
+  #started = 0;
+
+  private constructor(env: Record<string, string>, bucket: string, workDir: string) {
+    this.redis = createRedisConnection(testRedisUrl(), { name: 'e2e-test' });
+    this.registry = new SyncRegistry(this.redis, { prefix: this.queuePrefix });
+    this.planQueue = new Queue(QueueName.plan, { connection: this.redis, prefix: this.queuePrefix });
+    this.store = new S3ObjectStore({
+      bucket,
+      prefix: 'mirror',
+      endpoint: testS3Endpoint(),
+      forcePathStyle: true,
+      region: testS3Credentials.region,
+      credentials: {
+        accessKeyId: testS3Credentials.accessKeyId,
+        secretAccessKey: testS3Credentials.secretAccessKey,
+      },
+    });
+    this.workDir = workDir;
+    this.env = {
+      ...env,
+      CONDASYNC_REDIS_URL: testRedisUrl(),
+      CONDASYNC_QUEUE_PREFIX: this.queuePrefix,
+      CONDASYNC_WORKER_METRICS_PORT: '0',
+      CONDASYNC_WORKER_METRICS_HOST: '127.0.0.1',
+      CONDASYNC_WORKER_CONCURRENCY: '4',
+      // Short locks so jobs of a killed worker are picked up again within seconds, not a minute.
+      CONDASYNC_JOB_LOCK_SECONDS: '3',
+    };
+  }
+
+  static async create(name: string): Promise<DistributedHarness> {
+    const { bucket, env } = await createTestBucket(name);
+    return new DistributedHarness(env, bucket, await mkdtemp(join(tmpdir(), 'condasync-e2e-')));
+  }
+
+  async startWorkers(count: number): Promise<RunningRole[]> {
+    const started = await Promise.all(
+      Array.from({ length: count }, () => {
+        this.#started++;
+        return startRole('worker', {
+          ...this.env,
+          CONDASYNC_WORK_DIR: join(this.workDir, `w${this.#started}`),
+        });
+      }),
+    );
+    this.workers.push(...started);
+    return started;
+  }
+
+  /** Submits a sync exactly as `POST /v1/syncs` does (registry entry + plan job). */
+  async submit(raw: Record<string, unknown>): Promise<string> {
+    const id = newSyncId();
+    const config = resolveSyncConfig({ retries: 1, ...raw });
+    await this.registry.create({ id, destChannel: config.dest_channel, config });
+    await this.planQueue.add('plan', { syncId: id }, { jobId: planJobId(id), attempts: 3 });
+    return id;
+  }
+
+  async waitFor(id: string, done: (view: SyncView) => boolean, timeoutMs = 60_000): Promise<SyncView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const view = await this.registry.get(id);
+      if (view && done(view)) return view;
+      if (Date.now() > deadline)
+        throw new Error(`sync ${id} did not get there in time: ${JSON.stringify(view)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  waitForEnd(id: string, timeoutMs?: number): Promise<SyncView> {
+    return this.waitFor(
+      id,
+      (v) => ['succeeded', 'partial', 'failed', 'cancelled'].includes(v.status),
+      timeoutMs,
+    );
+  }
+
+  async storedText(key: string): Promise<string | null> {
+    const object = await this.store.get(key);
+    if (object === null) return null;
+    const chunks: Buffer[] = [];
+    for await (const chunk of object.body) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async storedSha256(key: string): Promise<string | null> {
+    const object = await this.store.get(key);
+    if (object === null) return null;
+    const hash = createHash('sha256');
+    for await (const chunk of object.body) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  }
+
+  async listKeys(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const object of this.store.list(prefix)) keys.push(object.key);
+    return keys;
+  }
+
+  /** Stops every worker still running (SIGTERM) and releases everything; returns their exit codes. */
+  async close(): Promise<Array<number | string>> {
+    const codes = await Promise.all(this.workers.map((w) => w.stop()));
+    await this.planQueue.close();
+    await this.redis.quit();
+    await this.store.close();
+    await rm(this.workDir, { recursive: true, force: true });
+    return codes;
+  }
+}
