@@ -55,6 +55,12 @@ function reportError(error: unknown): number {
       process.stderr.write(`  ${problem.path || '(file)'}: ${problem.message}\n`);
     return ExitCode.Usage;
   }
+  const problems = (error as { problems?: unknown }).problems;
+  if (Array.isArray(problems)) {
+    // Environment errors of the api/worker roles: every problem at once, no stack trace.
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    return ExitCode.Usage;
+  }
   if (error instanceof MirrorError || error instanceof StorageError) {
     process.stderr.write(
       `error: ${error.message}\nThe sync failed; the previously published repodata is unchanged.\n`,
