@@ -32,21 +32,8 @@ export const KNOWN_SUBDIRS = [
   'wasi-wasm32',
 ] as const;
 
-/** License families `license_blacklist` accepts, in their canonical spelling. */
-export const LICENSE_FAMILIES = [
-  'AGPL',
-  'GPL2',
-  'GPL3',
-  'LGPL',
-  'BSD',
-  'MIT',
-  'Apache',
-  'PSF',
-  'Public-Domain',
-  'Proprietary',
-  'Other',
-] as const;
-export type LicenseFamily = (typeof LICENSE_FAMILIES)[number];
+/** License families `license_blacklist` accepts: libs/conda's filter owns the list. */
+export { LICENSE_FAMILIES, type LicenseFamily } from '@condasync/conda';
 
 /** pino level names, which is what the resolved config carries. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
