@@ -45,6 +45,26 @@ describe('distributed mode under faults', () => {
     upstream.clearFaults();
   });
 
+  test('SIGTERM lets a worker finish its active downloads and exit in time; the sync completes', async () => {
+    if (harness.workers.filter((w) => w.child.exitCode === null).length === 0) await harness.startWorkers(2);
+    for (const name of SLOW) upstream.setFault(`noarch/${name}`, { type: 'slow', bytesPerSecond: 2000 });
+    const id = await harness.submit({
+      channels: [upstream.channelUrl()],
+      platforms: [],
+      dest_channel: 'sigterm',
+    });
+    await harness.waitFor(id, (v) => v.status === 'downloading' && v.counts.downloaded >= 3);
+    const [first] = harness.workers.filter((w) => w.child.exitCode === null);
+    const started = Date.now();
+    assert.equal(await first!.stop('SIGTERM'), 0, 'graceful exit code');
+    assert.ok(Date.now() - started < 26_000, 'stopped within the 25 s grace');
+    assert.match(first!.output(), /"msg":"worker stopped"/);
+    upstream.clearFaults();
+    const view = await harness.waitForEnd(id, 60_000);
+    assert.equal(view.status, 'succeeded', JSON.stringify(view));
+    assert.equal(view.counts.downloaded, 32);
+  });
+
   test('killing every worker with SIGKILL mid-sync, then starting new ones, converges to the full channel', async () => {
     for (const name of SLOW) upstream.setFault(`noarch/${name}`, { type: 'slow', bytesPerSecond: 1500 });
     const id = await harness.submit({

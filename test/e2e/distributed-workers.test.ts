@@ -13,6 +13,8 @@ const BROKEN = 'dependency-1.0-0.conda';
 describe('distributed mode: three worker processes into S3', () => {
   let upstream: FixtureUpstream;
   let harness: DistributedHarness;
+  /** Packages the syncs of this suite downloaded, by their own reports; the metrics must agree. */
+  let downloadedBySyncs = 0;
 
   before(async () => {
     upstream = await startFixtureUpstream({ root: testRecipes });
@@ -40,6 +42,7 @@ describe('distributed mode: three worker processes into S3', () => {
     );
     assert.match(view.failures[0]!.reason, /HTTP 404/);
     assert.equal(view.counts.downloaded, 31);
+    downloadedBySyncs += view.counts.downloaded;
     assert.equal(view.counts.failed, 1);
     assert.deepEqual(view.subdirs.map((s) => [s.subdir, s.status, s.published]).sort(), [
       ['linux-64', 'published', 0],
@@ -81,6 +84,29 @@ describe('distributed mode: three worker processes into S3', () => {
     assert.deepEqual(packageRequests, []);
   });
 
+  test('two concurrent syncs of one channel never interleave: the second waits for the first', async () => {
+    const base = { channels: [upstream.channelUrl()], platforms: [], dest_channel: 'serial' };
+    const first = await harness.submit({ ...base, pkg_list: ['dependent', 'dependency'] });
+    const second = await harness.submit({ ...base, pkg_list: ['versioned'] });
+    const [a, b] = await Promise.all([harness.waitForEnd(first), harness.waitForEnd(second)]);
+    downloadedBySyncs += a.counts.downloaded + b.counts.downloaded;
+    const [earlier, later] = Date.parse(a.startedAt!) <= Date.parse(b.startedAt!) ? [a, b] : [b, a];
+    assert.ok(
+      Date.parse(later.startedAt!) >= Date.parse(earlier.finishedAt!),
+      'planning started only after the other sync ended',
+    );
+    const published = JSON.parse((await harness.storedText('serial/noarch/repodata.json'))!);
+    const expected =
+      later.id === second
+        ? ['versioned-1.0-0.conda', 'versioned-2.0-0.conda']
+        : ['dependency-2.0-0.conda', 'dependent-1.0-0.conda', 'dependent-2.0-0.conda'];
+    assert.deepEqual(
+      Object.keys(published['packages.conda']).sort(),
+      expected,
+      'the later sync published last',
+    );
+  });
+
   test('the workers expose metrics that moved', async () => {
     let downloaded = 0;
     for (const worker of harness.workers) {
@@ -95,6 +121,6 @@ describe('distributed mode: three worker processes into S3', () => {
         downloaded += Number(match[1]);
       }
     }
-    assert.equal(downloaded, 31, 'package downloads counted across the three workers');
+    assert.equal(downloaded, downloadedBySyncs, 'package downloads counted across the three workers');
   });
 });
