@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_QUEUE_PREFIX } from '@condasync/queue';
 
 /** Everything a worker process reads from the environment, read here only, validated at once. */
 export interface WorkerConfig {
@@ -57,7 +58,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     metricsHost: env['CONDASYNC_WORKER_METRICS_HOST'] || '0.0.0.0',
     workDir:
       env['CONDASYNC_WORK_DIR'] || join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'condasync'),
-    queuePrefix: env['CONDASYNC_QUEUE_PREFIX'] || 'condasync',
+    queuePrefix: env['CONDASYNC_QUEUE_PREFIX'] || DEFAULT_QUEUE_PREFIX,
     jobLockMs: integer('CONDASYNC_JOB_LOCK_SECONDS', 30, 1, 3600) * 1000,
     logLevel: env['CONDASYNC_LOG_LEVEL'] || 'info',
   };

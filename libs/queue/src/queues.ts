@@ -4,6 +4,9 @@ import { createHash } from 'node:crypto';
  * The queue contract between the API (producer) and the workers (consumers): queue names, job
  * payloads and deterministic job ids. Job ids contain no colon (BullMQ uses ':' in its keys).
  */
+/** Redis key prefix of the queues and the run state, unless CONDASYNC_QUEUE_PREFIX says otherwise. */
+export const DEFAULT_QUEUE_PREFIX = 'condasync';
+
 export const QueueName = {
   plan: 'condasync-plan',
   package: 'condasync-package',
@@ -38,18 +41,28 @@ export interface FinalizeJobData {
 
 const shortHash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 24);
 
+/** Every package job id of a sync starts with this (the API uses it to cancel waiting jobs). */
+export function packageJobIdPrefix(syncId: string): string {
+  return `pkg.${syncId}.`;
+}
+
+/** Every finalize job id of a sync starts with this. */
+export function finalizeJobIdPrefix(syncId: string): string {
+  return `fin.${syncId}.`;
+}
+
 export function planJobId(syncId: string): string {
   return `plan.${syncId}`;
 }
 
 /** One id per (sync, subdir, filename): re-planning the same sync after a crash adds no duplicates. */
 export function packageJobId(syncId: string, subdir: string, filename: string): string {
-  return `pkg.${syncId}.${shortHash(`${subdir}/${filename}`)}`;
+  return `${packageJobIdPrefix(syncId)}${shortHash(`${subdir}/${filename}`)}`;
 }
 
 /** One id per (sync, subdir): the finalize job is added by whichever package job ends last, once. */
 export function finalizeJobId(syncId: string, subdir: string): string {
-  return `fin.${syncId}.${shortHash(subdir)}`;
+  return `${finalizeJobIdPrefix(syncId)}${shortHash(subdir)}`;
 }
 
 /** Sync ids are generated here: sortable by time, URL- and Redis-key-safe. */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { DEFAULT_QUEUE_PREFIX } from './queues.ts';
 import {
   type FailureView,
   type SubdirProgress,
@@ -79,7 +80,7 @@ export class SyncRegistry {
 
   constructor(redis: Redis, options: { prefix?: string } = {}) {
     this.#redis = redis;
-    this.#prefix = options.prefix ?? 'condasync';
+    this.#prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
   }
 
   #sync(id: string): string {
@@ -107,7 +108,14 @@ export class SyncRegistry {
         bytesPlanned: 0,
         bytesDownloaded: 0,
       })
-      .zadd(`${this.#prefix}:syncs`, Date.now(), input.id)
+      // A sequence, not the clock, orders the list: two syncs in one millisecond keep their order.
+      .eval(
+        "redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[1]), ARGV[1])",
+        2,
+        `${this.#prefix}:syncs:seq`,
+        `${this.#prefix}:syncs`,
+        input.id,
+      )
       .exec();
   }
 

@@ -1,0 +1,67 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { ApiConfig } from './config.ts';
+import { type LoggerChoice, loggerOptions } from './logging.ts';
+import authPlugin from './plugins/auth.ts';
+import docsPlugin from './plugins/docs.ts';
+import errorHandlerPlugin from './plugins/error-handler.ts';
+import metricsPlugin from './plugins/metrics.ts';
+import queuesPlugin from './plugins/queues.ts';
+import redisPlugin from './plugins/redis.ts';
+import storePlugin, { type StoreChoice } from './plugins/store.ts';
+import adminRoutes from './routes/admin/index.ts';
+import condaRoutes from './routes/conda/index.ts';
+import { rewriteTokenUrl } from './routes/conda/token-url.ts';
+import healthRoutes from './routes/health/index.ts';
+import metricsRoutes from './routes/metrics/index.ts';
+import syncRoutes from './routes/syncs/index.ts';
+import { resolveWithSystem } from './upstream-policy.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    apiConfig: ApiConfig;
+  }
+}
+
+export interface BuildAppOptions {
+  config: ApiConfig;
+  /** The object store, or a factory given the storage-metrics hook. Default: opened from the config. */
+  store?: StoreChoice;
+  /** A Redis connection the caller owns. Default: one opened from the config and closed with the app. */
+  redis?: Redis;
+  /** Logging: false for none; a level and a stream to capture it. Default: the config's level on stdout. */
+  logger?: LoggerChoice;
+  /** Namespace of the BullMQ keys and the sync registry; overrides CONDASYNC_QUEUE_PREFIX (tests use a fresh one each). */
+  queuePrefix?: string;
+}
+
+/**
+ * Builds the API as a Fastify instance with every plugin and route registered. It never listens:
+ * server.ts does that, and tests use `app.inject()`. Close it with `app.close()`.
+ */
+export function buildApp(options: BuildAppOptions): FastifyInstance {
+  const { config } = options;
+  const app = Fastify({
+    logger: loggerOptions(options.logger, config.logLevel),
+    // Token URLs are rewritten before routing, so no route, metric label or log line sees a token.
+    rewriteUrl: rewriteTokenUrl,
+    // Tolerate the odd `//` and a trailing '/' from hand-written channel URLs.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+  }) as unknown as FastifyInstance;
+
+  app.decorate('apiConfig', config);
+  app.register(errorHandlerPlugin);
+  app.register(metricsPlugin);
+  app.register(docsPlugin);
+  app.register(authPlugin, { config });
+  app.register(storePlugin, { config, store: options.store });
+  app.register(redisPlugin, { config, redis: options.redis });
+  app.register(queuesPlugin, { queuePrefix: options.queuePrefix ?? config.queuePrefix ?? undefined });
+
+  app.register(healthRoutes);
+  app.register(metricsRoutes);
+  app.register(condaRoutes);
+  app.register(syncRoutes, { prefix: '/v1/syncs', resolveHost: resolveWithSystem });
+  app.register(adminRoutes);
+  return app;
+}

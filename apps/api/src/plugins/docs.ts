@@ -1,0 +1,33 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fp from 'fastify-plugin';
+
+/**
+ * OpenAPI 3.1 generated from the route schemas (3.1 because the sync config schema uses
+ * `type: [..., 'null']`), served at /docs (UI) and /docs/json. Registered before any route.
+ */
+export default fp(
+  async (app) => {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'condasync API',
+          description:
+            'Submit and follow conda channel syncs, and serve the mirrored channels to conda, mamba and pixi.',
+          version: '0.1.0',
+        },
+        tags: [
+          { name: 'syncs', description: 'Sync jobs (bearer token when CONDASYNC_API_TOKENS is set).' },
+          { name: 'channel', description: 'Mirrored channels, at /conda/<channel>/.' },
+          { name: 'health', description: 'Probes and metrics.' },
+        ],
+        components: {
+          securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
+        },
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  },
+  { name: 'condasync-docs', fastify: '5.x' },
+);

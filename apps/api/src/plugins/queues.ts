@@ -1,0 +1,52 @@
+import { DEFAULT_QUEUE_PREFIX, type PlanJobData, QueueName, SyncRegistry } from '@condasync/queue';
+import { Queue } from 'bullmq';
+import fp from 'fastify-plugin';
+
+/**
+ * The API produces plan jobs only. The package and finalize queues are opened to report their
+ * depth in /metrics and the dashboard, and to drop a cancelled sync's waiting jobs.
+ */
+export interface ApiQueues {
+  plan: Queue<PlanJobData>;
+  package: Queue;
+  finalize: Queue;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    queues: ApiQueues;
+    syncRegistry: SyncRegistry;
+  }
+}
+
+export interface QueuesPluginOptions {
+  /**
+   * Namespace for the BullMQ keys and the sync registry, so that tests (or two deployments
+   * sharing one Redis) do not see each other's jobs. Default: DEFAULT_QUEUE_PREFIX, as the workers.
+   */
+  queuePrefix?: string | undefined;
+}
+
+export default fp<QueuesPluginOptions>(
+  async (app, options) => {
+    // The workers use the same default, so API and workers meet without configuration.
+    const prefix = options.queuePrefix ?? DEFAULT_QUEUE_PREFIX;
+    const queueOptions = { connection: app.redis, prefix };
+    const queues: ApiQueues = {
+      plan: new Queue<PlanJobData>(QueueName.plan, queueOptions),
+      package: new Queue(QueueName.package, queueOptions),
+      finalize: new Queue(QueueName.finalize, queueOptions),
+    };
+    for (const queue of Object.values(queues)) {
+      queue.on('error', (error: Error) => app.log.warn({ err: error, queue: queue.name }, 'queue error'));
+    }
+    app.decorate('queues', queues);
+    app.decorate('syncRegistry', new SyncRegistry(app.redis, { prefix }));
+    app.metrics.observeQueues([queues.plan, queues.package, queues.finalize]);
+    // Queues share the app's Redis connection; closing them releases only their own resources.
+    app.addHook('onClose', async () => {
+      await Promise.all(Object.values(queues).map((queue) => queue.close()));
+    });
+  },
+  { name: 'condasync-queues', fastify: '5.x', dependencies: ['condasync-redis', 'condasync-metrics'] },
+);

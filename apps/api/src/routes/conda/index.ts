@@ -1,0 +1,43 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, ApiErrorCode } from '../../errors.ts';
+import { type ChannelFilePath, channelFilePolicy } from './file-policy.ts';
+import { channelLevelFileSchema, shardFileSchema, subdirFileSchema } from './schemas.ts';
+import { serveChannelFile } from './serve-file.ts';
+
+/** Channel serving: `/conda/<channel>/…` straight from the object store (DESIGN §2, §4). */
+export default async function condaRoutes(app: FastifyInstance): Promise<void> {
+  const maxAge = app.apiConfig.repodataMaxAge;
+  const deps = { store: app.store, servedBytes: app.metrics.servedBytes };
+
+  const handler = (inShardsFolder: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const params = request.params as Omit<ChannelFilePath, 'inShardsFolder'>;
+    const policy = channelFilePolicy({ ...params, inShardsFolder }, maxAge);
+    if (policy === null) throw new ApiError(ApiErrorCode.NotFound, 'no such file in this channel');
+    return serveChannelFile(request, reply, policy, deps);
+  };
+
+  const common = {
+    method: ['GET', 'HEAD'] as Array<'GET' | 'HEAD'>,
+    // HEAD is answered from the object's info alone, never by a GET whose body is thrown away.
+    exposeHeadRoute: false,
+    onRequest: app.requireChannelToken,
+  };
+  app.route({
+    ...common,
+    url: '/conda/:channel/:file',
+    schema: channelLevelFileSchema,
+    handler: handler(false),
+  });
+  app.route({
+    ...common,
+    url: '/conda/:channel/:subdir/:file',
+    schema: subdirFileSchema,
+    handler: handler(false),
+  });
+  app.route({
+    ...common,
+    url: '/conda/:channel/:subdir/shards/:file',
+    schema: shardFileSchema,
+    handler: handler(true),
+  });
+}

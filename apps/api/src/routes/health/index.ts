@@ -1,0 +1,71 @@
+import { checkRedisPolicy } from '@condasync/queue';
+import type { FastifyInstance } from 'fastify';
+import { livezSchema, readyzSchema } from './schemas.ts';
+
+/** Each readiness check gets this long; a hung Redis or store must not hang the probe. */
+const CHECK_TIMEOUT_MS = 3000;
+/**
+ * The store is asked to list this prefix; nothing needs to exist there. A listing, unlike a HEAD,
+ * fails on a missing bucket (S3 answers a HEAD for a missing bucket with the same bodiless 404 as
+ * for a missing key), and serving needs s3:ListBucket anyway: without it S3 answers 403, not 404,
+ * for absent files.
+ */
+const STORE_PROBE_PREFIX = '.condasync/readyz-probe';
+
+interface CheckResult {
+  ok: boolean;
+  problems: string[];
+}
+
+async function runCheck(what: string, check: () => Promise<string[]>): Promise<CheckResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string[]>((resolve) => {
+    timer = setTimeout(
+      () => resolve([`${what} did not answer within ${CHECK_TIMEOUT_MS} ms`]),
+      CHECK_TIMEOUT_MS,
+    );
+  });
+  try {
+    const problems = await Promise.race([check(), timeout]);
+    return { ok: problems.length === 0, problems };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `/livez` and `/readyz` (separate on purpose: a Redis outage must not restart the pod). */
+export default async function healthRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/livez', { schema: livezSchema }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: readyzSchema }, async (request, reply) => {
+    const [redis, store] = await Promise.all([
+      runCheck('redis', async () => {
+        try {
+          await app.redis.ping();
+          return (await checkRedisPolicy(app.redis)).problems;
+        } catch (error) {
+          request.log.warn({ err: error }, 'readiness: redis check failed');
+          // Connection errors carry a code (their message names the address); server replies do not.
+          const { code, message } = error as { code?: string; message: string };
+          return [`redis: ${code ?? message}`];
+        }
+      }),
+      runCheck('the object store', async () => {
+        try {
+          const listing = app.store.list(STORE_PROBE_PREFIX);
+          await listing.next();
+          await listing.return(undefined);
+          return [];
+        } catch (error) {
+          // The store's message can name buckets and endpoints: it goes to the log only.
+          request.log.warn({ err: error }, 'readiness: object store check failed');
+          return [`the object store did not answer (${(error as { code?: string }).code ?? 'error'})`];
+        }
+      }),
+    ]);
+    const ready = redis.ok && store.ok;
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not ready', checks: { redis, store } });
+  });
+}

@@ -1,0 +1,161 @@
+import { parseSyncConfig, redactUrl, type SyncConfig } from '@condasync/mirror';
+import { newSyncId, type PlanJobData, planJobId, TERMINAL_STATUSES } from '@condasync/queue';
+import type { JobsOptions } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { ApiError, ApiErrorCode, type ErrorDetail } from '../../errors.ts';
+import { type HostResolver, refusedUpstreams } from '../../upstream-policy.ts';
+import { removeSyncJobs } from './cancel-jobs.ts';
+import {
+  cancelSyncSchema,
+  createSyncSchema,
+  getSyncSchema,
+  listSyncsSchema,
+  SYNC_BODY_LIMIT,
+  SYNC_CONFIG_MEDIA_TYPES,
+} from './schemas.ts';
+
+export interface SyncRoutesOptions {
+  resolveHost: HostResolver;
+}
+
+/** A failed plan (upstream down, Redis hiccup) is retried a few times before the sync fails. */
+export const PLAN_JOB_OPTIONS: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 10_000 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 30 * 24 * 3600 },
+};
+
+/** Keys naming folders of the machine that runs the job: meaningful for the CLI, not for the API. */
+function localPathProblems(config: SyncConfig): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  if (config.mirror_dir !== null) {
+    problems.push({
+      path: 'mirror_dir',
+      message:
+        'a sync posted to the API writes into the server’s storage and is served at /conda/<dest_channel>/; ' +
+        'remove mirror_dir (it is for `condasync sync` on your own machine)',
+    });
+  }
+  if (config.delta_dir !== null) {
+    problems.push({
+      path: 'delta_dir',
+      message:
+        'delta bundles are written to a local folder, which the API cannot offer; use `condasync sync` for delta exports',
+    });
+  }
+  return problems;
+}
+
+function notReady(what: string, cause: unknown): ApiError {
+  return new ApiError(ApiErrorCode.NotReady, `${what}: Redis is unavailable; retry later`, { cause });
+}
+
+interface IdParams {
+  id: string;
+}
+
+/** `/v1/syncs`: submit, inspect, list and cancel syncs. */
+export default async function syncRoutes(app: FastifyInstance, options: SyncRoutesOptions): Promise<void> {
+  const registry = app.syncRegistry;
+  app.addHook('onRequest', app.requireApiToken);
+
+  // The config is parsed by parseSyncConfig from its text (JSON is YAML): JSON.parse would turn
+  // `python_versions: [3.10]` into 3.1 before anyone could see what was written.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    SYNC_CONFIG_MEDIA_TYPES,
+    { parseAs: 'string', bodyLimit: SYNC_BODY_LIMIT },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.post(
+    '/',
+    {
+      schema: createSyncSchema,
+      bodyLimit: SYNC_BODY_LIMIT,
+      // The body schema is documentation: parseSyncConfig validates with the same schema and
+      // reports every problem with its key path, which Ajv's first-error answer would not.
+      validatorCompiler: () => () => true,
+    },
+    async (request, reply) => {
+      const text = typeof request.body === 'string' ? request.body : '';
+      if (text.trim() === '') {
+        throw new ApiError(ApiErrorCode.ConfigInvalid, 'the request body is empty; send a sync config', {
+          details: [{ path: '', message: 'send the sync config as application/yaml or application/json' }],
+        });
+      }
+      const config = parseSyncConfig(text, { sourceName: 'request body' });
+      const localPaths = localPathProblems(config);
+      if (localPaths.length > 0) {
+        throw new ApiError(ApiErrorCode.ConfigInvalid, 'invalid sync config: keys for local runs only', {
+          details: localPaths,
+        });
+      }
+      const refused = await refusedUpstreams(config, {
+        allow: app.apiConfig.upstreamAllow,
+        resolve: options.resolveHost,
+      });
+      if (refused.length > 0) {
+        throw new ApiError(
+          ApiErrorCode.UpstreamNotAllowed,
+          `${refused.length} upstream${refused.length === 1 ? ' is' : 's are'} not allowed on this server`,
+          { details: refused },
+        );
+      }
+
+      const id = newSyncId();
+      try {
+        await registry.create({ id, destChannel: config.dest_channel, config });
+      } catch (error) {
+        throw notReady('cannot record the sync', error);
+      }
+      try {
+        const data: PlanJobData = { syncId: id };
+        await app.queues.plan.add('plan', data, { ...PLAN_JOB_OPTIONS, jobId: planJobId(id) });
+      } catch (error) {
+        // Without its plan job the sync would stay queued forever.
+        await registry.setStatus(id, 'failed', 'the plan job could not be queued').catch(() => {});
+        throw notReady('cannot queue the sync', error);
+      }
+      app.metrics.syncsSubmitted.inc();
+      request.log.info(
+        { sync: id, destChannel: config.dest_channel, channels: config.channels.map(redactUrl) },
+        'sync queued',
+      );
+      const location = `/v1/syncs/${id}`;
+      return reply.code(202).header('location', location).send({ id, status: 'queued', location });
+    },
+  );
+
+  app.get<{ Querystring: { limit?: number; cursor?: string } }>(
+    '/',
+    { schema: listSyncsSchema },
+    async (request) => {
+      const { limit = 20, cursor } = request.query;
+      return registry.list(cursor === undefined ? { limit } : { limit, cursor });
+    },
+  );
+
+  app.get<{ Params: IdParams }>('/:id', { schema: getSyncSchema }, async (request) => {
+    const view = await registry.get(request.params.id);
+    if (view === null) throw new ApiError(ApiErrorCode.NotFound, `no sync with id ${request.params.id}`);
+    return view;
+  });
+
+  app.delete<{ Params: IdParams }>('/:id', { schema: cancelSyncSchema }, async (request, reply) => {
+    const { id } = request.params;
+    const view = await registry.get(id);
+    if (view === null) throw new ApiError(ApiErrorCode.NotFound, `no sync with id ${id}`);
+    const ended = (status: string) =>
+      new ApiError(
+        ApiErrorCode.Conflict,
+        `sync ${id} already ended with status ${status}; nothing to cancel`,
+      );
+    if (TERMINAL_STATUSES.has(view.status)) throw ended(view.status);
+    if (!(await registry.cancel(id))) throw ended((await registry.status(id)) ?? 'unknown');
+    const removedJobs = await removeSyncJobs(app.queues, id);
+    request.log.info({ sync: id, removedJobs }, 'sync cancelled');
+    return reply.code(202).send(await registry.get(id));
+  });
+}

@@ -1,0 +1,164 @@
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+import { redactUrl, type SyncConfig } from '@condasync/mirror';
+import type { ErrorDetail } from './errors.ts';
+
+/*
+ * DESIGN §7: a sync posted to the API may only name upstreams that pass CONDASYNC_UPSTREAM_ALLOW,
+ * so that the API cannot be used to make the workers probe the internal network. With no allow
+ * list, only https URLs to hosts that resolve to public addresses pass.
+ */
+
+/** Resolves a host name to every address it has (A and AAAA). */
+export type HostResolver = (hostname: string) => Promise<string[]>;
+
+export const resolveWithSystem: HostResolver = async (hostname) =>
+  (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+
+const LOOKUP_TIMEOUT_MS = 5000;
+
+/** Loopback, private, link-local, CGNAT, documentation, multicast and reserved ranges. */
+const NON_PUBLIC = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
+  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['fec0::', 10],
+  ['ff00::', 8],
+] as const) {
+  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
+}
+// NAT64 (64:ff9b::/96) embeds an IPv4 address: judge that one, so IPv6-only clusters with DNS64
+// still reach public hosts while 64:ff9b::7f00:1 (loopback) stays refused.
+const NAT64 = new BlockList();
+NAT64.addSubnet('64:ff9b::', 96, 'ipv6');
+
+/** True for addresses the API must not let a sync reach. BlockList also matches ::ffff:a.b.c.d. */
+export function isNonPublicAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 4) return NON_PUBLIC.check(address, 'ipv4');
+  if (family !== 6) return true;
+  if (NAT64.check(address, 'ipv6')) {
+    const embedded = embeddedIpv4(address);
+    return embedded === null || NON_PUBLIC.check(embedded, 'ipv4');
+  }
+  return NON_PUBLIC.check(address, 'ipv6');
+}
+
+function embeddedIpv4(address: string): string | null {
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  if (dotted?.[1] !== undefined) return dotted[1];
+  const groups = address.split(':');
+  const high = Number.parseInt(groups.at(-2) ?? '', 16);
+  const low = Number.parseInt(groups.at(-1) ?? '', 16);
+  if (Number.isNaN(high) || Number.isNaN(low)) return null;
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+}
+
+/** True when `url` is `prefix` itself or below it; prefixes match whole path segments only. */
+export function isUnderPrefix(url: string, prefix: string): boolean {
+  let base: string;
+  try {
+    base = new URL(prefix).href.replace(/\/+$/, '');
+  } catch {
+    return false;
+  }
+  return url === base || url.startsWith(`${base}/`);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface UpstreamPolicy {
+  /** CONDASYNC_UPSTREAM_ALLOW: when non-empty, the only test applied. */
+  allow: readonly string[];
+  resolve: HostResolver;
+}
+
+/** Why `url` is refused, or null when it may be used. Messages never echo a token. */
+export async function upstreamRefusal(url: string, policy: UpstreamPolicy): Promise<string | null> {
+  const shown = `'${redactUrl(url)}'`;
+  if (policy.allow.length > 0) {
+    return policy.allow.some((prefix) => isUnderPrefix(url, prefix))
+      ? null
+      : `${shown} is not under any prefix listed in CONDASYNC_UPSTREAM_ALLOW`;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `${shown} is not a URL`;
+  }
+  const needsAllowList = 'list it in CONDASYNC_UPSTREAM_ALLOW to permit it';
+  if (parsed.protocol === 'file:') {
+    return `${shown} is a local folder of the server; ${needsAllowList}`;
+  }
+  if (parsed.protocol !== 'https:') {
+    return `${shown} is not https; only public https upstreams are allowed by default; ${needsAllowList}`;
+  }
+  // Resolved as written (a trailing dot included), the way the worker's client will resolve it.
+  const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (isIP(host) !== 0) {
+    return isNonPublicAddress(host)
+      ? `${shown} names a loopback, private or link-local address; ${needsAllowList}`
+      : null;
+  }
+  const name = host.replace(/\.$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) {
+    return `${shown} names the server itself (localhost); ${needsAllowList}`;
+  }
+  // One message whether the name is unknown or internal: telling the two apart would let a
+  // client map internal DNS names through the API. The address itself is never echoed either.
+  const refusal = `${shown}: host '${host}' does not resolve, or resolves to a loopback, private or link-local address; ${needsAllowList}`;
+  let addresses: string[];
+  try {
+    addresses = await withTimeout(policy.resolve(host), LOOKUP_TIMEOUT_MS, `lookup of ${host}`);
+  } catch {
+    return refusal;
+  }
+  if (addresses.length === 0 || addresses.some(isNonPublicAddress)) return refusal;
+  return null;
+}
+
+/** Every upstream the sync would contact that the policy refuses, with its key path. */
+export async function refusedUpstreams(config: SyncConfig, policy: UpstreamPolicy): Promise<ErrorDetail[]> {
+  const targets = config.channels.map((url, index) => ({ path: `channels[${index}]`, url }));
+  // Installer folders are fetched from remote_url itself.
+  if (config.fetch_installers)
+    targets.push({ path: 'remote_url', url: config.remote_url.replace(/\/+$/, '') });
+  const refusals = await Promise.all(targets.map((target) => upstreamRefusal(target.url, policy)));
+  return targets.flatMap((target, index) => {
+    const message = refusals[index];
+    return message === null || message === undefined ? [] : [{ path: target.path, message }];
+  });
+}

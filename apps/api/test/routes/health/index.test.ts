@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startThrowawayRedis, type ThrowawayRedis } from '../../support/redis-server.ts';
+import { startTestApp, testS3Store } from '../../support/test-app.ts';
+
+describe('/livez and /readyz', () => {
+  it('are ready with a Redis that runs noeviction + AOF and a reachable store', async () => {
+    const t = await startTestApp();
+    try {
+      const live = await t.app.inject({ url: '/livez' });
+      assert.equal(live.statusCode, 200);
+      assert.deepEqual(live.json(), { status: 'ok' });
+      const ready = await t.app.inject({ url: '/readyz' });
+      assert.equal(ready.statusCode, 200, ready.body);
+      assert.deepEqual(ready.json(), {
+        status: 'ready',
+        checks: { redis: { ok: true, problems: [] }, store: { ok: true, problems: [] } },
+      });
+    } finally {
+      await t.close();
+    }
+  });
+
+  describe('with a badly configured Redis', () => {
+    let lru: ThrowawayRedis;
+    let noAof: ThrowawayRedis;
+    before(async () => {
+      [lru, noAof] = await Promise.all([
+        startThrowawayRedis(['--maxmemory-policy', 'allkeys-lru', '--appendonly', 'yes']),
+        startThrowawayRedis(['--maxmemory-policy', 'noeviction', '--appendonly', 'no']),
+      ]);
+    });
+    after(async () => {
+      await Promise.all([lru.stop(), noAof.stop()]);
+    });
+
+    it('answers 503 naming the eviction policy', async () => {
+      const t = await startTestApp({ redis: lru.redis });
+      try {
+        const response = await t.app.inject({ url: '/readyz' });
+        assert.equal(response.statusCode, 503);
+        const body = response.json();
+        assert.equal(body.status, 'not ready');
+        assert.equal(body.checks.redis.ok, false);
+        assert.match(
+          body.checks.redis.problems.join(' '),
+          /maxmemory-policy is allkeys-lru, expected noeviction/,
+        );
+        assert.equal(body.checks.store.ok, true);
+        assert.equal((await t.app.inject({ url: '/livez' })).statusCode, 200, 'still alive');
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('answers 503 when AOF is off', async () => {
+      const t = await startTestApp({ redis: noAof.redis });
+      try {
+        const response = await t.app.inject({ url: '/readyz' });
+        assert.equal(response.statusCode, 503);
+        assert.match(response.json().checks.redis.problems.join(' '), /appendonly is no, expected yes/);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+
+  it('answers 503 when the object store cannot be reached, without naming it', async () => {
+    const store = testS3Store('no-such-bucket-condasync-readyz');
+    const t = await startTestApp({ store });
+    try {
+      const response = await t.app.inject({ url: '/readyz' });
+      assert.equal(response.statusCode, 503, response.body);
+      const body = response.json();
+      assert.equal(body.checks.redis.ok, true);
+      assert.equal(body.checks.store.ok, false);
+      assert.ok(!response.body.includes('no-such-bucket'), 'the bucket is not named in the answer');
+      assert.ok(t.logs.text.includes('readiness: object store check failed'), 'the cause is logged');
+    } finally {
+      await t.close();
+      await store.close();
+    }
+  });
+});

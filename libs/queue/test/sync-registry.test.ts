@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
+import { testRedisUrl, uniqueTestName } from '../../../test/support/services.ts';
+import { createRedisConnection } from '../src/connection.ts';
+import { newSyncId } from '../src/queues.ts';
+import { SyncRegistry } from '../src/sync-registry.ts';
+
+describe('SyncRegistry against a real Redis', () => {
+  let redis: Redis;
+  let registry: SyncRegistry;
+  before(() => {
+    redis = createRedisConnection(testRedisUrl(), { name: 'registry-test' });
+    registry = new SyncRegistry(redis, { prefix: uniqueTestName('registry') });
+  });
+  after(() => redis.quit());
+
+  async function plannedSync(planned: number): Promise<string> {
+    const id = newSyncId();
+    await registry.create({ id, destChannel: 'ch', config: { dest_channel: 'ch' } });
+    await registry.recordPlan(id, [
+      { subdir: 'noarch', selected: planned + 1, planned, skipped: 1, bytesPlanned: planned * 10 },
+    ]);
+    return id;
+  }
+
+  test('each package counts once however often its job ends, and exactly one call is the last', async () => {
+    const id = await plannedSync(3);
+    const results = await Promise.all([
+      registry.finishPackage(id, 'noarch', 'a-1-0.conda', { status: 'downloaded', bytes: 10 }),
+      registry.finishPackage(id, 'noarch', 'a-1-0.conda', { status: 'downloaded', bytes: 10 }), // a retried job
+      registry.finishPackage(id, 'noarch', 'b-1-0.conda', {
+        status: 'failed',
+        code: 'UPSTREAM_HTTP',
+        reason: 'HTTP 404',
+      }),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.counted),
+      [true, false, true],
+    );
+    assert.equal(results.filter((r) => r.last).length, 0);
+    const last = await registry.finishPackage(id, 'noarch', 'c-1-0.conda', {
+      status: 'downloaded',
+      bytes: 10,
+    });
+    assert.deepEqual(last, { counted: true, last: true });
+    const view = (await registry.get(id))!;
+    assert.deepEqual(view.counts, { planned: 3, downloaded: 2, skipped: 1, failed: 1 });
+    assert.deepEqual(view.bytes, { planned: 30, downloaded: 20 });
+    assert.deepEqual(view.failures, [
+      { subdir: 'noarch', filename: 'b-1-0.conda', code: 'UPSTREAM_HTTP', reason: 'HTTP 404' },
+    ]);
+    assert.deepEqual([...(await registry.failedFilenames(id, 'noarch'))], ['b-1-0.conda']);
+    assert.equal(view.subdirs[0]!.status, 'finalizing');
+
+    assert.deepEqual(await registry.finishSubdir(id, 'noarch', 2), { counted: true, remaining: 0 });
+    assert.deepEqual(
+      await registry.finishSubdir(id, 'noarch', 2),
+      { counted: false, remaining: 0 },
+      'a retried finalize',
+    );
+    const done = (await registry.get(id))!;
+    assert.equal(done.status, 'partial');
+    assert.ok(done.finishedAt);
+  });
+
+  test('a cancelled sync stays cancelled, and cancel frees its channel lock', async () => {
+    const id = await plannedSync(1);
+    assert.equal(await registry.acquireChannelLock('ch', id, 60_000), true);
+    const other = newSyncId();
+    await registry.create({ id: other, destChannel: 'ch', config: {} });
+    assert.equal(await registry.acquireChannelLock('ch', other, 60_000), false, 'the channel is busy');
+    assert.equal(await registry.cancel(id), true);
+    assert.equal(await registry.cancel(id), false, 'already ended');
+    assert.equal(await registry.setStatus(id, 'downloading'), false);
+    assert.equal(await registry.status(id), 'cancelled');
+    assert.equal(
+      await registry.acquireChannelLock('ch', other, 60_000),
+      true,
+      'the next sync gets the channel',
+    );
+    await registry.releaseChannelLock('ch', other);
+  });
+
+  test('a lock held by a sync that ended without releasing it is taken over', async () => {
+    const stale = await plannedSync(1);
+    assert.equal(await registry.acquireChannelLock('ch2', stale, 60_000), true);
+    await registry.setStatus(stale, 'failed', 'boom');
+    const next = newSyncId();
+    await registry.create({ id: next, destChannel: 'ch2', config: {} });
+    assert.equal(await registry.acquireChannelLock('ch2', next, 60_000), true);
+  });
+
+  test('listing is newest first and paged', async () => {
+    const ids = [];
+    for (let n = 0; n < 3; n++) ids.push(await plannedSync(0));
+    const first = await registry.list({ limit: 2 });
+    assert.equal(first.items.length, 2);
+    assert.ok(first.nextCursor);
+    const all = [...first.items];
+    let cursor: string | null = first.nextCursor;
+    while (cursor) {
+      const page: Awaited<ReturnType<SyncRegistry['list']>> = await registry.list({ limit: 2, cursor });
+      all.push(...page.items);
+      cursor = page.nextCursor;
+    }
+    const order = all.map((v) => v.id);
+    assert.deepEqual(order.slice(0, 3), [...ids].reverse());
+  });
+});
