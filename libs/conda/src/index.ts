@@ -4,3 +4,6 @@ export * from './filter/index.ts';
 export * from './matchspec/index.ts';
 export * from './repodata/index.ts';
 export * from './version/index.ts';
+export * from './package/index.ts';
+export * from './patch/index.ts';
+export * from './shards/index.ts';
