@@ -20,6 +20,8 @@ source "$REPO_ROOT/scripts/lib/python-venv.sh"
 source "$REPO_ROOT/scripts/lib/services.sh"
 # shellcheck source=scripts/lib/node-tests.sh
 source "$REPO_ROOT/scripts/lib/node-tests.sh"
+# shellcheck source=scripts/lib/deploy-tools.sh
+source "$REPO_ROOT/scripts/lib/deploy-tools.sh"
 
 TEST_TMP=""
 TEST_RUNNER_PID=""
@@ -53,6 +55,7 @@ ensure_npm_dependencies
 ensure_redis_server
 ensure_python_venv
 export CONDASYNC_TEST_PYTHON="$VENV_DIR/bin/python"
+ensure_deploy_tools
 
 # 2. Servers, booting while the static checks run. Tests' own temp files go under TEST_TMP too,
 #    so one rm at exit removes everything.
