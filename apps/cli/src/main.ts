@@ -2,6 +2,7 @@ import { MirrorError, MirrorErrorCode } from '@condasync/mirror';
 import { StorageError } from '@condasync/storage';
 import packageJson from '../package.json' with { type: 'json' };
 import { ExitCode, UsageError } from './commands/exit-codes.ts';
+import { importCommand } from './commands/import.ts';
 import { apiCommand, workerCommand } from './commands/roles.ts';
 import { syncCommand, syncUsage } from './commands/sync.ts';
 import { readCliEnv } from './env.ts';
@@ -12,6 +13,7 @@ Usage: condasync <command> [options]
 
 Commands:
   sync -f FILE     mirror the channels of a sync config (see condasync sync --help)
+  import DIR       publish a folder of packages into a mirror (see condasync import --help)
   api              run the REST API and channel server (distributed mode)
   worker           run a worker: plan, package and finalize jobs (distributed mode)
 
@@ -33,6 +35,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
       return command === undefined ? ExitCode.Usage : ExitCode.Ok;
     }
     if (command === 'sync') return await syncCommand(rest, readCliEnv(), out);
+    if (command === 'import') return await importCommand(rest, readCliEnv(), out);
     if (command === 'worker') return await workerCommand();
     if (command === 'api') return await apiCommand();
     throw new UsageError(`unknown command "${command}"\n\n${usage}`);
