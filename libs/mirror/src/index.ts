@@ -4,6 +4,11 @@ export * from './errors.ts';
 export { type LocalSyncOptions, runLocalSync } from './local-sync.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export { applyDeletionGrace } from './steps/deletions.ts';
+export {
+  type FinalizeChannelInput,
+  type FinalizeChannelResult,
+  finalizeChannel,
+} from './steps/finalize/channel.ts';
 export { type FinalizeInput, type FinalizeResult, finalizeSubdir } from './steps/finalize.ts';
 export { type ImportedSubdir, type ImportOptions, importFolder } from './steps/import.ts';
 export {

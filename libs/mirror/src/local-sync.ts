@@ -3,6 +3,7 @@ import type { ObjectStore } from '@condasync/storage';
 import type { SyncConfig } from './config/index.ts';
 import type { Logger } from './logger.ts';
 import { applyDeletionGrace } from './steps/deletions.ts';
+import { finalizeChannel } from './steps/finalize/channel.ts';
 import { finalizeSubdir } from './steps/finalize.ts';
 import { mirrorPackage } from './steps/package.ts';
 import { type PlanContext, planSync, type SubdirPlan, type SyncPlan } from './steps/plan.ts';
@@ -130,6 +131,11 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
           removed: subdir.removed,
           records: publishable(subdir, failed),
           zstdLevel: config.zstd_level,
+          shards: config.shards,
+          currentRepodata: config.current_repodata,
+          runExports: subdir.runExports,
+          graceMs: config.grace_period_hours * 3_600_000,
+          now: now(),
         },
         { store, channelPrefix, tempDir, logger, signal: options.signal },
       );
@@ -149,6 +155,8 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
         pending: deletions.pending,
       });
     }
+    // Once every subdir is out, so it never describes a mix of old and new subdirs.
+    await finalizeChannel({}, { store, channelPrefix, logger, signal: options.signal });
     progress.phase = 'done';
     emit();
     return buildReport(plan, downloaded, failures, false, started, published);

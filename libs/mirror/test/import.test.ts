@@ -68,6 +68,12 @@ describe('condasync import', () => {
       for (const [name, record] of Object.entries(published)) {
         assert.equal(await sha256File(join(mirror, 'noarch', name)), record['sha256']);
       }
+      const channeldata = await readJson(join(mirror, 'channeldata.json'));
+      assert.deepEqual(channeldata['subdirs'], ['noarch']);
+      assert.ok(
+        (channeldata['packages'] as Record<string, unknown>)['another_dependent'],
+        'channeldata rebuilt after the import',
+      );
     } finally {
       await cleanup();
     }

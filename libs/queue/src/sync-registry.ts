@@ -34,6 +34,11 @@ else
   if redis.call('LLEN', KEYS[5]) < tonumber(ARGV[5]) then redis.call('RPUSH', KEYS[5], ARGV[4]) end
 end
 if pending <= 0 then redis.call('HSET', KEYS[1], 'status', 'finalizing') end
+-- The sync as a whole is finalizing once no package job of any subdir is left.
+local left = redis.call('HINCRBY', KEYS[4], 'pendingPackages', -1)
+if left <= 0 and redis.call('HGET', KEYS[4], 'status') == 'downloading' then
+  redis.call('HSET', KEYS[4], 'status', 'finalizing')
+end
 redis.call('HSET', KEYS[4], 'updatedAt', ARGV[6])
 return pending
 `;
@@ -172,6 +177,7 @@ export class SyncRegistry {
       skipped,
       bytesPlanned: bytes,
       subdirsRemaining: subdirs.length,
+      pendingPackages: planned,
       planRecorded: 1,
       updatedAt: new Date().toISOString(),
     });

@@ -20,7 +20,9 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-runObjectStoreContract('filesystem', async (hooks) => new FsObjectStore({ root, ...hooks }));
+runObjectStoreContract('filesystem', async (hooks) => new FsObjectStore({ root, ...hooks }), {
+  atomicConditionalWrites: true,
+});
 
 describe('FsObjectStore specifics', () => {
   let store: FsObjectStore;

@@ -1,6 +1,7 @@
 import {
   applyDeletionGrace,
   dropStaging,
+  finalizeChannel,
   finalizeSubdir,
   readStagedMeta,
   readStagedRecords,
@@ -32,7 +33,6 @@ export function finalizeProcessor(services: WorkerServices) {
       channel: config.dest_channel,
       subdir,
     });
-    await registry.setStatus(syncId, 'finalizing');
 
     const meta = await readStagedMeta(store, syncId, subdir);
     const failed = await registry.failedFilenames(syncId, subdir);
@@ -43,6 +43,11 @@ export function finalizeProcessor(services: WorkerServices) {
         removed: meta.removed,
         records: readStagedRecords(store, syncId, subdir, failed),
         zstdLevel: config.zstd_level,
+        shards: config.shards,
+        currentRepodata: config.current_repodata,
+        runExports: meta.runExports,
+        graceMs: config.grace_period_hours * 3_600_000,
+        now: Date.now(),
       },
       {
         store,
@@ -59,6 +64,8 @@ export function finalizeProcessor(services: WorkerServices) {
     services.metrics.lastSuccess.set({ channel: config.dest_channel, subdir }, Date.now() / 1000);
     const { counted, remaining } = await registry.finishSubdir(syncId, subdir, result.records);
     if (counted && remaining === 0) {
+      // The last subdir of the sync is out: channeldata.json now describes them all.
+      await finalizeChannel({}, { store, channelPrefix, logger: log, ...(signal ? { signal } : {}) });
       await registry.releaseChannelLock(config.dest_channel, syncId);
       await dropStaging(store, syncId);
       log.info({}, 'sync finished');

@@ -67,6 +67,8 @@ export function planProcessor(services: WorkerServices) {
       }
       if (!(await registry.setStatus(syncId, 'downloading'))) return 'cancelled while planning';
       const jobs = await enqueueFromStaging(services, syncId, config.retries + 1);
+      // Nothing to download: the sync goes straight to publishing.
+      if (jobs === 0) await registry.setStatus(syncId, 'finalizing');
       log.info({ packages: jobs }, 'sync planned');
       return 'planned';
     } catch (error) {

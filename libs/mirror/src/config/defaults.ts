@@ -74,4 +74,6 @@ export const SYNC_CONFIG_DEFAULTS: Readonly<Omit<SyncConfig, 'channels'>> = Obje
   min_bytes_per_second: 4096,
   zstd_level: 3,
   grace_period_hours: 24,
+  shards: true,
+  current_repodata: false,
 });

@@ -35,6 +35,8 @@ const CONDASYNC_KEY_ORDER = [
   'min_bytes_per_second',
   'zstd_level',
   'grace_period_hours',
+  'shards',
+  'current_repodata',
 ] as const satisfies readonly SyncConfigKey[];
 
 /** Short lists print inline like cas-sync did; lists that grow long or hold mappings print a line per entry. */

@@ -170,6 +170,8 @@ function normalise(input: Record<string, unknown>, problems: ConfigProblem[]): S
     min_bytes_per_second: num(input['min_bytes_per_second'], defaults.min_bytes_per_second),
     zstd_level: num(input['zstd_level'], defaults.zstd_level),
     grace_period_hours: num(input['grace_period_hours'], defaults.grace_period_hours),
+    shards: bool(input['shards'], defaults.shards),
+    current_repodata: bool(input['current_repodata'], defaults.current_repodata),
   };
   return Object.freeze(config);
 }

@@ -196,8 +196,19 @@ export const syncConfigJsonSchema = {
       'number',
       LIMITS.grace_period_hours,
       SYNC_CONFIG_DEFAULTS.grace_period_hours,
-      'condasync: delay before deleting packages that are no longer mirrored.',
+      'condasync: delay before deleting packages (and shard files) that are no longer listed.',
     ),
+    shards: {
+      type: ['boolean', 'null'],
+      default: SYNC_CONFIG_DEFAULTS.shards,
+      description:
+        'condasync: publish sharded repodata (CEP 16: repodata_shards.msgpack.zst and shards/) in every subdir.',
+    },
+    current_repodata: {
+      type: ['boolean', 'null'],
+      default: SYNC_CONFIG_DEFAULTS.current_repodata,
+      description: "condasync: also publish current_repodata.json (read only by conda's classic solver).",
+    },
   },
 } as const;
 

@@ -53,6 +53,10 @@ export interface SyncConfig {
   readonly min_bytes_per_second: number;
   readonly zstd_level: number;
   readonly grace_period_hours: number;
+  /** Publish CEP 16 sharded repodata per subdir. */
+  readonly shards: boolean;
+  /** Publish current_repodata.json per subdir. */
+  readonly current_repodata: boolean;
 }
 
 export type SyncConfigKey = keyof SyncConfig;

@@ -2,13 +2,29 @@ import { createHash } from 'node:crypto';
 import type { ObjectStore } from '@condasync/storage';
 import type { Logger } from '../logger.ts';
 
+/**
+ * What is counted down: package files (listed by repodata.json) or shard files (listed by the
+ * shard index, under `shards/`). Each kind keeps its own state file, so one never resets the other.
+ */
+export type DeletionKind = 'packages' | 'shards';
+
 export interface DeletionInput {
   subdir: string;
-  /** Package files in the store that the just-published repodata no longer lists. */
+  /**
+   * Files in the store that the just-published metadata no longer lists, relative to the subdir
+   * (`foo-1.0-0.conda`, `shards/<sha256>.msgpack.zst`).
+   */
   unlisted: ReadonlyArray<{ filename: string }>;
   graceMs: number;
   now: number;
+  /** Default `packages`. */
+  kind?: DeletionKind;
 }
+
+const STATE_FILES: Readonly<Record<DeletionKind, string>> = {
+  packages: 'unlisted.json',
+  shards: 'unlisted-shards.json',
+};
 
 export interface DeletionResult {
   /** Files waiting for their grace period to end. */
@@ -17,16 +33,17 @@ export interface DeletionResult {
 }
 
 /**
- * Deletes unlisted package files only once they have been unlisted for the grace period (DESIGN §2
- * invariant 4), so clients holding a cached older repodata can still download them. Must run after
- * the new repodata is published. The first-unlisted times live in the store, so any worker (or a
- * later run) continues the countdown.
+ * Deletes unlisted files only once they have been unlisted for the grace period (DESIGN §2
+ * invariant 4), so clients holding a cached older repodata or shard index can still download
+ * them. Must run after the new metadata is published. The first-unlisted times live in the store,
+ * so any worker (or a later run) continues the countdown.
  */
 export async function applyDeletionGrace(
   input: DeletionInput,
   ctx: { store: ObjectStore; channelPrefix: string; logger: Logger },
 ): Promise<DeletionResult> {
-  const stateKey = `.condasync/state/${ctx.channelPrefix}${input.subdir}/unlisted.json`;
+  const kind = input.kind ?? 'packages';
+  const stateKey = `.condasync/state/${ctx.channelPrefix}${input.subdir}/${STATE_FILES[kind]}`;
   const previous = await readState(ctx.store, stateKey);
   const next: Record<string, number> = {};
   const deleted: string[] = [];
@@ -47,7 +64,7 @@ export async function applyDeletionGrace(
   if (deleted.length > 0)
     ctx.logger.info(
       { subdir: input.subdir, deleted: deleted.length },
-      'deleted unlisted packages after the grace period',
+      `deleted unlisted ${kind} after the grace period`,
     );
   return { pending: Object.keys(next).length, deleted };
 }

@@ -1,18 +1,19 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   canonicalRecordJson,
   compareFilenames,
-  compressZstd,
   type PackageRecordJson,
+  SHARD_INDEX_FILENAME,
   writeRepodata,
 } from '@condasync/conda';
 import type { ObjectStore } from '@condasync/storage';
 import type { Logger } from '../logger.ts';
+import { selectCurrentRecords } from '../outputs/current-repodata.ts';
+import { type RunExportsDocument, runExportsJson } from '../outputs/run-exports.ts';
+import { applyDeletionGrace } from './deletions.ts';
+import { deleteIfPresent, type HashedFile, publishJsonWithZst, writeHashed } from './finalize/publish.ts';
+import { listStoredShards, publishShards } from './finalize/shards.ts';
 
 export interface FinalizeInput {
   subdir: string;
@@ -23,6 +24,22 @@ export interface FinalizeInput {
     | Iterable<[filename: string, record: PackageRecordJson]>
     | AsyncIterable<[filename: string, record: PackageRecordJson]>;
   zstdLevel: number;
+  /** CEP 16 shards and their index (default true). False removes a published index. */
+  shards?: boolean;
+  /**
+   * current_repodata.json(.zst): true writes it, false removes a published one, `undefined` leaves
+   * whatever is published alone (a caller that does not know the config, e.g. an import).
+   */
+  currentRepodata?: boolean;
+  /**
+   * Upstream run_exports entries: written as run_exports.json(.zst) for the published filenames.
+   * `null` (no upstream has one) removes a published run_exports.json; `undefined` leaves it alone.
+   */
+  runExports?: RunExportsDocument | null;
+  /** How long shard files no longer listed by the index stay (default 24 h, as grace_period_hours). */
+  graceMs?: number;
+  /** Now, for the shard grace period (default Date.now()). */
+  now?: number;
 }
 
 export interface FinalizeContext {
@@ -33,6 +50,17 @@ export interface FinalizeContext {
   signal?: AbortSignal;
 }
 
+export interface ShardOutcome {
+  /** Shards the index lists (one per package name). */
+  count: number;
+  /** Shard files this run wrote (the rest were in the store already). */
+  written: number;
+  /** Unlisted shard files kept for their grace period. */
+  pendingDeletion: number;
+  /** Unlisted shard files deleted because their grace period ended. */
+  deleted: number;
+}
+
 export interface FinalizeResult {
   subdir: string;
   records: number;
@@ -40,72 +68,172 @@ export interface FinalizeResult {
   changed: boolean;
   sha256: string;
   bytes: number;
+  /** Metadata files rewritten by this run, relative to the subdir, in write order (shard files: see `shards`). */
+  written: string[];
+  /** Optional outputs removed because they are off (or gone upstream), relative to the subdir. */
+  removedOutputs: string[];
+  /** Absent when shards are off. */
+  shards?: ShardOutcome;
 }
 
-/** Short max-age for metadata, so clients see a new sync within a minute but still cache between runs. */
-const METADATA_CACHE_CONTROL = 'public, max-age=60';
+const DEFAULT_GRACE_MS = 24 * 3_600_000;
+
+interface Entry {
+  filename: string;
+  json: string;
+}
 
 /**
- * Publishes a subdir's repodata.json and repodata.json.zst. The documents are built in scratch
- * files (they can be hundreds of MB), hashed, and written only when their bytes changed; the .zst
- * goes first and repodata.json last, after every package it lists is in the store.
+ * Publishes a subdir's metadata in this order, each file only when its bytes changed: shard files,
+ * the shard index, run_exports.json(.zst), current_repodata.json(.zst), repodata.json.zst and
+ * repodata.json last. Every package they list is already in the store, and every shard the index
+ * lists is written before it. Documents are built in scratch files (they can be hundreds of MB).
+ * Outputs turned off are removed after repodata.json; shard files the index no longer lists are
+ * deleted once unlisted for the grace period.
  */
 export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext): Promise<FinalizeResult> {
   await mkdir(ctx.tempDir, { recursive: true });
   const stem = join(ctx.tempDir, `${process.pid}-${Date.now()}-${input.subdir}`);
-  const jsonPath = `${stem}-repodata.json`;
-  const zstPath = `${stem}-repodata.json.zst`;
+  const scratch: string[] = [];
+  const scratchFile = (name: string): string => {
+    const path = `${stem}-${name}`;
+    scratch.push(path, `${path}.zst`);
+    return path;
+  };
+  const subdirPrefix = `${ctx.channelPrefix}${input.subdir}/`;
+  const publish = { store: ctx.store, signal: ctx.signal };
+  const written: string[] = [];
+  const note = (changed: boolean, ...names: string[]): void => {
+    if (changed) written.push(...names);
+  };
   try {
     const { packages, packagesConda, count } = await splitAndSort(input.records);
-    const json = await writeHashed(
-      Readable.from(
-        writeRepodata({
-          subdir: input.subdir,
-          info: input.info,
-          removed: input.removed,
-          packages,
-          packagesConda,
-        }),
-      ),
-      jsonPath,
-    );
-    const jsonKey = `${ctx.channelPrefix}${input.subdir}/repodata.json`;
-    const zstKey = `${jsonKey}.zst`;
-    const [currentJson, currentZst] = await Promise.all([ctx.store.head(jsonKey), ctx.store.head(zstKey)]);
-    if (currentJson?.sha256 === json.sha256 && currentZst !== null) {
-      ctx.logger.info({ subdir: input.subdir, records: count }, 'repodata unchanged; nothing rewritten');
-      return { subdir: input.subdir, records: count, changed: false, sha256: json.sha256, bytes: json.size };
+    const json = await writeDocument(input, packages, packagesConda, scratchFile('repodata.json'));
+
+    let shards: ShardOutcome | undefined;
+    let referencedShards = new Set<string>();
+    let storedShards: Set<string>;
+    if (input.shards ?? true) {
+      const published = await publishShards(
+        input.subdir,
+        subdirPrefix,
+        [...packages, ...packagesConda],
+        input.removed,
+        publish,
+      );
+      referencedShards = published.referenced;
+      storedShards = published.existing;
+      note(published.indexChanged, SHARD_INDEX_FILENAME);
+      shards = {
+        count: published.referenced.size,
+        written: published.written,
+        pendingDeletion: 0,
+        deleted: 0,
+      };
+    } else {
+      storedShards = await listStoredShards(subdirPrefix, publish);
     }
-    const zst = await writeHashed(
-      Readable.from(compressZstd(createReadStream(jsonPath), { level: input.zstdLevel })),
-      zstPath,
+
+    if (input.runExports) {
+      const filenames = new Set([...packages, ...packagesConda].map((e) => e.filename));
+      const text = runExportsJson(input.subdir, input.runExports, filenames);
+      const document = await writeHashed([Buffer.from(text)], scratchFile('run_exports.json'));
+      const changed = await publishJsonWithZst(
+        `${subdirPrefix}run_exports.json`,
+        document,
+        input.zstdLevel,
+        publish,
+      );
+      note(changed, 'run_exports.json.zst', 'run_exports.json');
+    }
+
+    if (input.currentRepodata === true) {
+      const current = await currentEntries(packages, packagesConda);
+      const document = await writeDocument(
+        input,
+        current.packages,
+        current.packagesConda,
+        scratchFile('current_repodata.json'),
+      );
+      const changed = await publishJsonWithZst(
+        `${subdirPrefix}current_repodata.json`,
+        document,
+        input.zstdLevel,
+        publish,
+      );
+      note(changed, 'current_repodata.json.zst', 'current_repodata.json');
+    }
+
+    const changed = await publishJsonWithZst(`${subdirPrefix}repodata.json`, json, input.zstdLevel, publish);
+    note(changed, 'repodata.json.zst', 'repodata.json');
+    if (changed)
+      ctx.logger.info({ subdir: input.subdir, records: count, bytes: json.size }, 'published repodata');
+    else ctx.logger.info({ subdir: input.subdir, records: count }, 'repodata unchanged; nothing rewritten');
+
+    // Outputs that are off or gone upstream must answer 404, not serve stale data.
+    const stale: string[] = [];
+    if (!(input.shards ?? true)) stale.push(SHARD_INDEX_FILENAME);
+    if (input.runExports === null) stale.push('run_exports.json', 'run_exports.json.zst');
+    if (input.currentRepodata === false) stale.push('current_repodata.json', 'current_repodata.json.zst');
+    const removedOutputs = (
+      await deleteIfPresent(
+        stale.map((name) => `${subdirPrefix}${name}`),
+        publish,
+      )
+    ).map((key) => key.slice(subdirPrefix.length));
+
+    // Only now, with the new index published, may unlisted shard files start their countdown.
+    const unlisted = [...storedShards].filter((name) => !referencedShards.has(name)).sort();
+    const grace = await applyDeletionGrace(
+      {
+        subdir: input.subdir,
+        unlisted: unlisted.map((filename) => ({ filename })),
+        graceMs: input.graceMs ?? DEFAULT_GRACE_MS,
+        now: input.now ?? Date.now(),
+        kind: 'shards',
+      },
+      { store: ctx.store, channelPrefix: ctx.channelPrefix, logger: ctx.logger },
     );
-    const common = {
-      contentType: 'application/json',
-      cacheControl: METADATA_CACHE_CONTROL,
-      signal: ctx.signal,
-    };
-    await ctx.store.put(zstKey, createReadStream(zstPath), {
-      ...common,
-      size: zst.size,
-      sha256: zst.sha256,
-      contentType: 'application/zstd',
-    });
-    await ctx.store.put(jsonKey, createReadStream(jsonPath), {
-      ...common,
-      size: json.size,
+    if (shards !== undefined) {
+      shards.pendingDeletion = grace.pending;
+      shards.deleted = grace.deleted.length;
+    }
+    return {
+      subdir: input.subdir,
+      records: count,
+      changed,
       sha256: json.sha256,
-    });
-    ctx.logger.info({ subdir: input.subdir, records: count, bytes: json.size }, 'published repodata');
-    return { subdir: input.subdir, records: count, changed: true, sha256: json.sha256, bytes: json.size };
+      bytes: json.size,
+      written,
+      removedOutputs,
+      ...(shards === undefined ? {} : { shards }),
+    };
   } finally {
-    await Promise.all([rm(jsonPath, { force: true }), rm(zstPath, { force: true })]);
+    await Promise.all(scratch.map((path) => rm(path, { force: true })));
   }
 }
 
+async function writeDocument(
+  input: FinalizeInput,
+  packages: Entry[],
+  packagesConda: Entry[],
+  path: string,
+): Promise<HashedFile> {
+  return writeHashed(
+    writeRepodata({
+      subdir: input.subdir,
+      info: input.info,
+      removed: input.removed,
+      packages,
+      packagesConda,
+    }),
+    path,
+  );
+}
+
 async function splitAndSort(records: FinalizeInput['records']) {
-  const packages: Array<{ filename: string; json: string }> = [];
-  const packagesConda: Array<{ filename: string; json: string }> = [];
+  const packages: Entry[] = [];
+  const packagesConda: Entry[] = [];
   for await (const [filename, record] of records) {
     const entry = { filename, json: canonicalRecordJson(record) };
     (filename.endsWith('.conda') ? packagesConda : packages).push(entry);
@@ -117,17 +245,20 @@ async function splitAndSort(records: FinalizeInput['records']) {
   return { packages, packagesConda, count: packages.length + packagesConda.length };
 }
 
-async function writeHashed(source: Readable, path: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  await pipeline(
-    source,
-    async function* (chunks: AsyncIterable<Buffer>) {
-      for await (const chunk of chunks) {
-        hash.update(chunk);
-        yield chunk;
-      }
-    },
-    createWriteStream(path),
+/** The records of current_repodata.json, still sorted by filename. */
+async function currentEntries(packages: Entry[], packagesConda: Entry[]) {
+  const chosen = selectCurrentRecords(
+    [...packages, ...packagesConda].map((entry) => ({
+      filename: entry.filename,
+      record: JSON.parse(entry.json) as PackageRecordJson,
+    })),
   );
-  return { sha256: hash.digest('hex'), size: (await stat(path)).size };
+  const current = { packages: [] as Entry[], packagesConda: [] as Entry[] };
+  for (const { filename, record } of chosen) {
+    (filename.endsWith('.conda') ? current.packagesConda : current.packages).push({
+      filename,
+      json: canonicalRecordJson(record),
+    });
+  }
+  return current;
 }

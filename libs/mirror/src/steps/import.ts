@@ -12,6 +12,7 @@ import {
 import type { ObjectStore } from '@condasync/storage';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { finalizeChannel } from './finalize/channel.ts';
 import { finalizeSubdir } from './finalize.ts';
 
 export interface ImportOptions {
@@ -61,6 +62,16 @@ export async function importFolder(options: ImportOptions): Promise<ImportedSubd
   if (!subdirs.includes('noarch')) subdirs.push('noarch');
   const results: ImportedSubdir[] = [];
   for (const subdir of subdirs.sort()) results.push(await importSubdir(subdir, options));
+  // channeldata.json describes every subdir, so it is rebuilt once all of them are published.
+  await finalizeChannel(
+    { subdirs },
+    {
+      store: options.store,
+      channelPrefix: options.channelPrefix,
+      logger: options.logger,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
   return results;
 }
 

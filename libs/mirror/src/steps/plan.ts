@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import {
   type CondaError,
   type FilterableRecord,
@@ -12,9 +13,15 @@ import type { ObjectStore } from '@condasync/storage';
 import type { SyncConfig } from '../config/index.ts';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import {
+  mergeRunExports,
+  parseRunExports,
+  type RunExportsDocument,
+  restrictRunExports,
+} from '../outputs/run-exports.ts';
 import { type ChannelSource, channelSource } from '../upstream/channel-source.ts';
 import type { UpstreamHttp } from '../upstream/http-client.ts';
-import { fetchUpstreamRepodata } from '../upstream/repodata-fetch.ts';
+import { fetchUpstreamFile, fetchUpstreamRepodata } from '../upstream/repodata-fetch.ts';
 import { hashStoredObject } from './stored-hash.ts';
 
 export interface PlanContext {
@@ -50,6 +57,11 @@ export interface SubdirPlan {
   present: number;
   /** Package files in the store that the new repodata no longer lists, with their sizes. */
   removals: Array<{ filename: string; size: number }>;
+  /**
+   * Upstream run_exports.json entries (CEP 12) of the selected records, each from the channel its
+   * record comes from; null when no channel publishes run_exports.json for this subdir.
+   */
+  runExports: RunExportsDocument | null;
 }
 
 export interface RejectedRecord {
@@ -87,7 +99,12 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
   const collisions: Collision[] = [];
   const upstream = new Map<
     string,
-    { header: RepodataHeader | null; removed: Set<string>; records: Map<string, PlannedRecord> }
+    {
+      header: RepodataHeader | null;
+      removed: Set<string>;
+      records: Map<string, PlannedRecord>;
+      runExports: RunExportsDocument | null;
+    }
   >();
 
   for (const subdir of config.platforms) {
@@ -95,6 +112,7 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
       header: null as RepodataHeader | null,
       removed: new Set<string>(),
       records: new Map<string, PlannedRecord>(),
+      runExports: null as RunExportsDocument | null,
     };
     for (const [channelIndex, channel] of channels.entries()) {
       const header = await readChannelSubdir(
@@ -115,6 +133,11 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
       if (header) {
         merged.header ??= header;
         for (const name of header.removed) merged.removed.add(name);
+        // Entries only for the records this channel won, so each one describes the archive we serve.
+        const fromThisChannel = (filename: string): boolean =>
+          merged.records.get(filename)?.channelIndex === channelIndex;
+        const runExports = await readChannelRunExports(channel, subdir, config, ctx, fromThisChannel);
+        if (runExports) merged.runExports = mergeRunExports(merged.runExports, runExports);
       }
     }
     upstream.set(subdir, merged);
@@ -145,7 +168,9 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
     const chosen = selection.selected.get(subdir) ?? new Set<string>();
     const records = new Map<string, PlannedRecord>();
     for (const filename of chosen) records.set(filename, merged.records.get(filename)!);
-    subdirs.push(await diffAgainstStore(subdir, merged.header, [...merged.removed], records, config, ctx));
+    const plan = await diffAgainstStore(subdir, merged.header, [...merged.removed], records, config, ctx);
+    plan.runExports = merged.runExports === null ? null : restrictRunExports(merged.runExports, records);
+    subdirs.push(plan);
   }
   return { subdirs, excluded: selection.excluded, unresolved: selection.unresolved, rejected, collisions };
 }
@@ -195,6 +220,50 @@ async function readChannelSubdir(
   }
 }
 
+/** Largest run_exports.json accepted (conda-forge linux-64: ~35 MB); it is parsed in one piece. */
+const MAX_RUN_EXPORTS_BYTES = 256 * 1024 ** 2;
+
+/**
+ * The channel's `<subdir>/run_exports.json` (CEP 12; `.zst` preferred), restricted to the
+ * filenames `keep` accepts, or null when the channel has none (404). Any other failure fails the
+ * plan like a repodata failure would: publishing without it would drop a file clients use.
+ */
+async function readChannelRunExports(
+  channel: ChannelSource,
+  subdir: string,
+  config: SyncConfig,
+  ctx: PlanContext,
+  keep: (filename: string) => boolean,
+): Promise<RunExportsDocument | null> {
+  const fetched = await fetchUpstreamFile(channel, subdir, 'run_exports.json', {
+    http: ctx.http,
+    cacheDir: ctx.cacheDir,
+    retries: config.retries,
+    deadlineMs: config.download_timeout_seconds * 1000,
+    minBytesPerSecond: config.min_bytes_per_second,
+    maxBytes: MAX_RUN_EXPORTS_BYTES,
+    optional: true,
+    signal: ctx.signal,
+    logger: ctx.logger,
+  });
+  if (fetched === null) return null;
+  try {
+    const { document, skipped } = parseRunExports(
+      await readFile(fetched.path, 'utf8'),
+      fetched.display,
+      keep,
+    );
+    if (skipped > 0)
+      ctx.logger.warn(
+        { upstream: fetched.display, skipped },
+        'run_exports entries that are not objects skipped',
+      );
+    return document;
+  } catch (error) {
+    throw new MirrorError(MirrorErrorCode.RepodataInvalid, (error as Error).message, { cause: error });
+  }
+}
+
 async function diffAgainstStore(
   subdir: string,
   header: RepodataHeader | null,
@@ -234,5 +303,15 @@ async function diffAgainstStore(
     .filter(([filename]) => !records.has(filename))
     .map(([filename, { size }]) => ({ filename, size }))
     .sort((a, b) => (a.filename < b.filename ? -1 : 1));
-  return { subdir, info: header?.info ?? {}, removed, records, downloads, downloadBytes, present, removals };
+  return {
+    subdir,
+    info: header?.info ?? {},
+    removed,
+    records,
+    downloads,
+    downloadBytes,
+    present,
+    removals,
+    runExports: null,
+  };
 }

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { canonicalRecordJson, type PackageRecordJson } from '@condasync/conda';
 import type { ObjectStore } from '@condasync/storage';
+import type { RunExportsDocument } from '../outputs/run-exports.ts';
 import type { SubdirPlan } from './plan.ts';
 
 /*
@@ -23,6 +24,11 @@ export interface StagedMeta {
   removals: Array<{ filename: string; size: number }>;
   /** Filenames the plan found missing from the store: one package job each. */
   downloads: string[];
+  /**
+   * Upstream run_exports entries of the selected records (null: upstream has none). Absent in
+   * metadata staged before condasync knew run_exports.json; finalize then leaves the file alone.
+   */
+  runExports?: RunExportsDocument | null;
 }
 
 export interface StagedRecord {
@@ -72,6 +78,7 @@ export async function stageSubdirPlan(
     removed: plan.removed,
     removals: plan.removals,
     downloads: plan.downloads,
+    runExports: plan.runExports,
   };
   const body = Buffer.from(JSON.stringify(meta));
   await ctx.store.put(metaKey(syncId, plan.subdir), body, {

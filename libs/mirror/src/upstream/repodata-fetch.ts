@@ -13,28 +13,38 @@ import { withRetries } from './retry.ts';
 
 export type RepodataSource = 'repodata.json' | 'repodata_from_packages.json';
 
-export interface RepodataFetchOptions {
+export interface UpstreamFileFetchOptions {
   http: UpstreamHttp;
-  /** Local folder for the ETag cache of upstream repodata (worker-local disk, not the store). */
+  /** Local folder for the ETag cache of upstream files (worker-local disk, not the store). */
   cacheDir: string;
-  source: RepodataSource;
   retries: number;
   deadlineMs: number;
   minBytesPerSecond: number;
   /** Refuse a decompressed document larger than this (zstd bombs). */
   maxBytes: number;
+  /**
+   * The file is optional upstream (run_exports.json): a 403 on the plain variant also means
+   * "absent", as static hosts (S3 websites) answer 403 for a missing object.
+   */
+  optional?: boolean;
   signal?: AbortSignal;
   logger: Logger;
 }
 
-export interface FetchedRepodata {
-  /** Local file holding the uncompressed repodata JSON. */
+export interface RepodataFetchOptions extends UpstreamFileFetchOptions {
+  source: RepodataSource;
+}
+
+export interface FetchedUpstreamFile {
+  /** Local file holding the uncompressed document. */
   path: string;
   /** True when the upstream answered 304 and the cached copy was used. */
   fromCache: boolean;
   /** The exact upstream file read, token redacted (for reports). */
   display: string;
 }
+
+export type FetchedRepodata = FetchedUpstreamFile;
 
 interface CacheMeta {
   variant: Variant;
@@ -51,20 +61,32 @@ type Variant = 'zst' | 'json';
  * and revalidating a cached copy with If-None-Match. Returns null when the upstream has no such
  * subdir (404 for every variant), which callers treat as an empty subdir.
  */
-export async function fetchUpstreamRepodata(
+export function fetchUpstreamRepodata(
   channel: ChannelSource,
   subdir: string,
   options: RepodataFetchOptions,
 ): Promise<FetchedRepodata | null> {
+  return fetchUpstreamFile(channel, subdir, options.source, options);
+}
+
+/**
+ * Fetches `<channel>/<subdir>/<filename>` (a JSON document such as repodata.json or
+ * run_exports.json), preferring `<filename>.zst` and revalidating a cached copy with
+ * If-None-Match. Returns null when the upstream has neither variant (404).
+ */
+export async function fetchUpstreamFile(
+  channel: ChannelSource,
+  subdir: string,
+  filename: string,
+  options: UpstreamFileFetchOptions,
+): Promise<FetchedUpstreamFile | null> {
   if (channel.kind === 'file') {
-    const path = channelFilePath(channel, subdir, options.source);
+    const path = channelFilePath(channel, subdir, filename);
     const exists = await stat(path).then(
       (s) => s.isFile(),
       () => false,
     );
-    return exists
-      ? { path, fromCache: false, display: `${channel.display}/${subdir}/${options.source}` }
-      : null;
+    return exists ? { path, fromCache: false, display: `${channel.display}/${subdir}/${filename}` } : null;
   }
   const dir = join(
     options.cacheDir,
@@ -73,15 +95,15 @@ export async function fetchUpstreamRepodata(
     subdir,
   );
   await mkdir(dir, { recursive: true });
-  const bodyPath = join(dir, `${options.source}`);
-  const metaPath = join(dir, `${options.source}.meta.json`);
+  const bodyPath = join(dir, `${filename}`);
+  const metaPath = join(dir, `${filename}.meta.json`);
   const meta = await readMeta(metaPath, bodyPath);
   const variants: Variant[] = meta?.variant === 'json' ? ['json', 'zst'] : ['zst', 'json'];
 
   return withRetries(
     async () => {
       for (const variant of variants) {
-        const file = variant === 'zst' ? `${options.source}.zst` : options.source;
+        const file = variant === 'zst' ? `${filename}.zst` : filename;
         const url = channelFileUrl(channel, subdir, file);
         const display = `${channel.display}/${subdir}/${file}`;
         const conditional = meta?.variant === variant && meta.etag !== undefined;
@@ -90,14 +112,15 @@ export async function fetchUpstreamRepodata(
           deadlineMs: options.deadlineMs,
           minBytesPerSecond: options.minBytesPerSecond,
           signal: options.signal,
-          // Static hosts (S3 websites) answer 403 for a missing object; only the .zst probe may be absent.
-          acceptStatuses: variant === 'zst' ? [304, 403, 404] : [304, 404],
+          // Static hosts (S3 websites) answer 403 for a missing object; only the .zst probe (or an
+          // optional file) may be absent, a 403 on repodata.json itself is an error.
+          acceptStatuses: variant === 'zst' || options.optional === true ? [304, 403, 404] : [304, 404],
         });
         if (response.status === 304) {
           await response.dispose();
           options.logger.debug(
             { upstream: display },
-            'upstream repodata unchanged (304), using the cached copy',
+            `upstream ${filename} unchanged (304), using the cached copy`,
           );
           return { path: bodyPath, fromCache: true, display };
         }
@@ -122,7 +145,7 @@ export async function fetchUpstreamRepodata(
       onRetry: ({ attempt, delayMs, error }) =>
         options.logger.warn(
           { attempt, delayMs, err: error.message },
-          'upstream repodata fetch failed, retrying',
+          `upstream ${filename} fetch failed, retrying`,
         ),
     },
   );
@@ -172,7 +195,7 @@ function byteLimit(maxBytes: number, display: string): Transform {
         callback(
           new MirrorError(
             MirrorErrorCode.RepodataInvalid,
-            `${display}: repodata larger than the ${maxBytes}-byte limit; refusing it`,
+            `${display}: larger than the ${maxBytes}-byte limit once decompressed; refusing it`,
           ),
         );
         return;

@@ -41,6 +41,8 @@ describe('resolveSyncConfig defaults', () => {
         min_bytes_per_second: 4096,
         zstd_level: 3,
         grace_period_hours: 24,
+        shards: true,
+        current_repodata: false,
       },
     );
   });

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { compressZstd } from '@condasync/conda';
+import type { ObjectStore } from '@condasync/storage';
+
+/** Short max-age for metadata, so clients see a new sync within a minute but still cache between runs. */
+export const METADATA_CACHE_CONTROL = 'public, max-age=60';
+
+/** Shard files are named after the sha256 of their bytes: they never change. */
+export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+export interface PublishContext {
+  store: ObjectStore;
+  signal?: AbortSignal | undefined;
+}
+
+export interface HashedFile {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+/** Streams `source` into a scratch file, hashing on the way. */
+export async function writeHashed(
+  source: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  path: string,
+): Promise<HashedFile> {
+  const hash = createHash('sha256');
+  await pipeline(
+    source instanceof Readable ? source : Readable.from(source),
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
+        hash.update(chunk);
+        yield chunk;
+      }
+    },
+    createWriteStream(path),
+  );
+  return { path, sha256: hash.digest('hex'), size: (await stat(path)).size };
+}
+
+export function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Puts the object unless the store already holds exactly these bytes. True when written. */
+export async function putIfChanged(
+  key: string,
+  body: HashedFile | Buffer,
+  contentType: string,
+  ctx: PublishContext,
+): Promise<boolean> {
+  const sha256 = Buffer.isBuffer(body) ? sha256Of(body) : body.sha256;
+  const current = await ctx.store.head(key);
+  if (current?.sha256 === sha256) return false;
+  await ctx.store.put(key, Buffer.isBuffer(body) ? body : createReadStream(body.path), {
+    size: Buffer.isBuffer(body) ? body.byteLength : body.size,
+    sha256,
+    contentType,
+    cacheControl: METADATA_CACHE_CONTROL,
+    signal: ctx.signal,
+  });
+  return true;
+}
+
+/**
+ * Publishes a JSON document and its `.zst` twin (one zstd frame of the same bytes), the `.zst`
+ * first so that a client never finds a `.zst` older than the JSON it was made from. Nothing is
+ * written when the stored JSON already has these bytes and the `.zst` exists. True when written.
+ */
+export async function publishJsonWithZst(
+  jsonKey: string,
+  json: HashedFile,
+  zstdLevel: number,
+  ctx: PublishContext,
+): Promise<boolean> {
+  const zstKey = `${jsonKey}.zst`;
+  const [currentJson, currentZst] = await Promise.all([ctx.store.head(jsonKey), ctx.store.head(zstKey)]);
+  if (currentJson?.sha256 === json.sha256 && currentZst !== null) return false;
+  const zst = await writeHashed(
+    compressZstd(createReadStream(json.path), { level: zstdLevel }),
+    `${json.path}.zst`,
+  );
+  await ctx.store.put(zstKey, createReadStream(zst.path), {
+    size: zst.size,
+    sha256: zst.sha256,
+    contentType: 'application/zstd',
+    cacheControl: METADATA_CACHE_CONTROL,
+    signal: ctx.signal,
+  });
+  await ctx.store.put(jsonKey, createReadStream(json.path), {
+    size: json.size,
+    sha256: json.sha256,
+    contentType: 'application/json',
+    cacheControl: METADATA_CACHE_CONTROL,
+    signal: ctx.signal,
+  });
+  return true;
+}
+
+/** Removes published objects that an output no longer has (optional files must answer 404). */
+export async function deleteIfPresent(keys: readonly string[], ctx: PublishContext): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const key of keys) {
+    if ((await ctx.store.head(key)) === null) continue;
+    await ctx.store.delete(key);
+    deleted.push(key);
+  }
+  return deleted;
+}

@@ -1,0 +1,4 @@
+// py-rattler against a mirror whose storage is a bucket on the S3 server (moto).
+import { defineRattlerClientSuite } from './rattler-client-suite.ts';
+
+defineRattlerClientSuite('s3');
