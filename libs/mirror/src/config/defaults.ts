@@ -54,6 +54,7 @@ export const SYNC_CONFIG_DEFAULTS: Readonly<Omit<SyncConfig, 'channels'>> = Obje
   mirror_dir: null,
   pkg_list: null,
   include_dependencies: false,
+  environments: frozenList([]),
   python_versions: null,
   license_blacklist: frozenList<LicenseFamily>([]),
   blacklist: frozenList<FilterEntry>([]),

@@ -11,7 +11,7 @@ export { parseSyncConfig } from './load-sync-config.ts';
 export { type RenderOptions, renderSyncConfig } from './render-config.ts';
 export { type ResolveOptions, resolveSyncConfig } from './resolve-sync-config.ts';
 export { SYNC_CONFIG_KEYS, syncConfigJsonSchema } from './schema.ts';
-export type { FilterEntry, FilterObject, SyncConfig, SyncConfigKey } from './types.ts';
+export type { EnvironmentConfig, FilterEntry, FilterObject, SyncConfig, SyncConfigKey } from './types.ts';
 export {
   KNOWN_SUBDIRS,
   LICENSE_FAMILIES,

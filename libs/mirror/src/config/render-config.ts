@@ -29,6 +29,7 @@ const CAS_SYNC_KEY_ORDER = [
 
 const CONDASYNC_KEY_ORDER = [
   'include_dependencies',
+  'environments',
   'concurrency',
   'retries',
   'download_timeout_seconds',

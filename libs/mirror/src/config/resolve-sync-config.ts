@@ -2,7 +2,7 @@ import { type ConfigProblem, MirrorError, MirrorErrorCode } from '../errors.ts';
 import { checkRemoteUrl, redactUrl, resolveChannelEntry } from './channel-url.ts';
 import { DEFAULT_CHANNEL_NAMES, frozenList, SYNC_CONFIG_DEFAULTS } from './defaults.ts';
 import { describeValue, schemaProblems } from './schema-problems.ts';
-import type { FilterEntry, SyncConfig } from './types.ts';
+import type { EnvironmentConfig, FilterEntry, SyncConfig } from './types.ts';
 import { checkFilterEntry, checkLicenseFamily, checkLogLevel, checkPythonVersion } from './value-checks.ts';
 import type { LicenseFamily } from './vocabulary.ts';
 import { LICENSE_FAMILIES, REPODATA_SOURCES, type RepodataSource } from './vocabulary.ts';
@@ -122,6 +122,49 @@ function normalise(input: Record<string, unknown>, problems: ConfigProblem[]): S
     }
   }
 
+  const environments: EnvironmentConfig[] = [];
+  listOf(input['environments']).forEach((entry, index) => {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
+    const raw = entry as { name?: unknown; specs?: unknown; platforms?: unknown };
+    const specs: string[] = [];
+    listOf(raw.specs).forEach((spec, specIndex) => {
+      if (typeof spec !== 'string') return;
+      const checked = checkFilterEntry(spec);
+      if (checked !== null && !checked.ok)
+        report(`environments[${index}].specs[${specIndex}]`, checked.message);
+      else specs.push(spec.trim());
+    });
+    const envPlatforms = Array.isArray(raw.platforms)
+      ? strings(raw.platforms)
+      : platforms.filter((platform) => platform !== 'noarch');
+    envPlatforms.forEach((platform, platformIndex) => {
+      if (!platforms.includes(platform)) {
+        report(
+          `environments[${index}].platforms[${platformIndex}]`,
+          `'${platform}' is not one of the mirrored platforms (${platforms.join(', ')})`,
+        );
+      }
+    });
+    environments.push(
+      Object.freeze({
+        name: typeof raw.name === 'string' ? raw.name : `environment-${index + 1}`,
+        specs: frozenList(specs),
+        platforms: frozenList(envPlatforms.length > 0 ? envPlatforms : ['noarch']),
+      }),
+    );
+  });
+  if (environments.length > 0) {
+    const conflicting = (['blacklist', 'whitelist', 'license_blacklist'] as const).filter(
+      (key) => listOf(input[key]).length > 0,
+    );
+    if (conflicting.length > 0) {
+      report(
+        'environments',
+        `cannot be combined with ${conflicting.join(', ')}: the solver picks exactly what to mirror; remove the filter lists`,
+      );
+    }
+  }
+
   const delta = bool(input['delta'], defaults.delta);
   const deltaDir = text(input['delta_dir'], 'delta_dir', report);
   if (delta && deltaDir === null) {
@@ -148,6 +191,7 @@ function normalise(input: Record<string, unknown>, problems: ConfigProblem[]): S
     mirror_dir: text(input['mirror_dir'], 'mirror_dir', report),
     pkg_list: pkgList.length > 0 ? frozenList(pkgList) : null,
     include_dependencies: bool(input['include_dependencies'], defaults.include_dependencies),
+    environments: frozenList(environments),
     python_versions: pythonVersions.length > 0 ? frozenList(pythonVersions) : null,
     license_blacklist: frozenList(LICENSE_FAMILIES.filter((family) => licenseBlacklist.has(family))),
     blacklist: frozenList(blacklist),

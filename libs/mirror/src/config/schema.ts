@@ -112,6 +112,22 @@ export const syncConfigJsonSchema = {
       default: false,
       description: 'Also mirror the dependency closure of the selected packages.',
     },
+    environments: {
+      type: ['array', 'null'],
+      default: [],
+      description:
+        'condasync: environments to solve with rattler (the solver behind pixi); the union of the solutions is mirrored.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['specs'],
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 128 },
+          specs: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+          platforms: { type: 'array', items: { type: 'string', minLength: 1 } },
+        },
+      },
+    },
     python_versions: {
       type: ['array', 'null'],
       items: { type: ['string', 'integer', 'number'] },

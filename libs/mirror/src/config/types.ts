@@ -9,6 +9,15 @@ export interface FilterObject {
   readonly build?: string;
 }
 
+/** One environment to make installable from the mirror (condasync addition). */
+export interface EnvironmentConfig {
+  readonly name: string;
+  /** MatchSpecs, as in an environment.yml's dependencies or `pixi add`. */
+  readonly specs: string[];
+  /** Subdirs to solve for; each must be mirrored. Defaults to every mirrored platform. */
+  readonly platforms: string[];
+}
+
 /** A blacklist/whitelist entry: a package name, a glob, a MatchSpec string, or a filter object. */
 export type FilterEntry = string | FilterObject;
 
@@ -31,6 +40,8 @@ export interface SyncConfig {
   /** Mirror only these package names (sorted, unique); null mirrors everything. */
   readonly pkg_list: string[] | null;
   readonly include_dependencies: boolean;
+  /** Environments solved with rattler's solver; the union of their solutions is mirrored. */
+  readonly environments: EnvironmentConfig[];
   /** Python versions such as `3.10` (strings, sorted by version); null keeps every version. */
   readonly python_versions: string[] | null;
   readonly license_blacklist: LicenseFamily[];

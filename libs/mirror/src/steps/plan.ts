@@ -22,6 +22,7 @@ import {
 import { type ChannelSource, channelSource } from '../upstream/channel-source.ts';
 import type { UpstreamHttp } from '../upstream/http-client.ts';
 import { fetchUpstreamFile, fetchUpstreamRepodata } from '../upstream/repodata-fetch.ts';
+import { type SolvedSelection, solveEnvironments } from './solve-environments.ts';
 import { hashStoredObject } from './stored-hash.ts';
 
 export interface PlanContext {
@@ -163,9 +164,14 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
     whitelist: config.whitelist,
   });
 
+  const solved =
+    config.environments.length > 0
+      ? await solveEnvironments(config.environments, config.channels, ctx.logger)
+      : null;
+
   const subdirs: SubdirPlan[] = [];
   for (const [subdir, merged] of upstream) {
-    const chosen = selection.selected.get(subdir) ?? new Set<string>();
+    const chosen = chosenFilenames(subdir, selection.selected, solved, config, merged.records, ctx.logger);
     const records = new Map<string, PlannedRecord>();
     for (const filename of chosen) records.set(filename, merged.records.get(filename)!);
     const plan = await diffAgainstStore(subdir, merged.header, [...merged.removed], records, config, ctx);
@@ -173,6 +179,31 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
     subdirs.push(plan);
   }
   return { subdirs, excluded: selection.excluded, unresolved: selection.unresolved, rejected, collisions };
+}
+
+/**
+ * The filters' selection, or with `environments` the solvers' solutions (plus pkg_list's
+ * selection when both are given): the solver already chose exactly what to install.
+ */
+function chosenFilenames(
+  subdir: string,
+  selected: ReadonlyMap<string, Set<string>>,
+  solved: SolvedSelection | null,
+  config: SyncConfig,
+  upstream: ReadonlyMap<string, PlannedRecord>,
+  logger: Logger,
+): Set<string> {
+  if (solved === null) return selected.get(subdir) ?? new Set<string>();
+  const chosen = new Set<string>(config.pkg_list === null ? [] : (selected.get(subdir) ?? []));
+  for (const filename of solved.get(subdir) ?? []) {
+    if (upstream.has(filename)) chosen.add(filename);
+    else
+      logger.warn(
+        { subdir, filename },
+        'the solver chose a file the first channel does not list; not mirrored',
+      );
+  }
+  return chosen;
 }
 
 async function readChannelSubdir(

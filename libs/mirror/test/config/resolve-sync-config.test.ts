@@ -21,6 +21,7 @@ describe('resolveSyncConfig defaults', () => {
         mirror_dir: null,
         pkg_list: null,
         include_dependencies: false,
+        environments: [],
         python_versions: null,
         license_blacklist: [],
         blacklist: [],
