@@ -38,3 +38,9 @@ export {
 export * from './sync-report.ts';
 export { type ChannelSource, channelSource, redactToken } from './upstream/channel-source.ts';
 export { UpstreamHttp } from './upstream/http-client.ts';
+export {
+  fetchShardedChannels,
+  fetchShardedRecords,
+  type ShardedChannelRecords,
+  type ShardedRepodataOptions,
+} from './upstream/sharded-repodata.ts';

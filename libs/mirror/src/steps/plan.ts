@@ -22,6 +22,7 @@ import {
 import { type ChannelSource, channelSource } from '../upstream/channel-source.ts';
 import type { UpstreamHttp } from '../upstream/http-client.ts';
 import { fetchUpstreamFile, fetchUpstreamRepodata } from '../upstream/repodata-fetch.ts';
+import { fetchShardedChannels, type ShardedChannelRecords } from '../upstream/sharded-repodata.ts';
 import { type SolvedSelection, solveEnvironments } from './solve-environments.ts';
 import { hashStoredObject } from './stored-hash.ts';
 
@@ -108,6 +109,9 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
     }
   >();
 
+  const sharded = await readShardedUpstream(channels, config, ctx, (channel, subdir, error) =>
+    rejected.push({ channel: channel.display, subdir, reason: error.message }),
+  );
   for (const subdir of config.platforms) {
     const merged = {
       header: null as RepodataHeader | null,
@@ -116,21 +120,24 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
       runExports: null as RunExportsDocument | null,
     };
     for (const [channelIndex, channel] of channels.entries()) {
-      const header = await readChannelSubdir(
-        channel,
-        subdir,
-        config,
-        ctx,
-        (filename, record) => {
-          const existing = merged.records.get(filename);
-          if (existing) {
-            collisions.push({ subdir, filename, kept: existing.channel.display, dropped: channel.display });
-            return;
-          }
-          merged.records.set(filename, { record, channel, channelIndex });
-        },
-        (error) => rejected.push({ channel: channel.display, subdir, reason: error.message }),
-      );
+      const onRecord = (filename: string, record: PackageRecordJson): void => {
+        const existing = merged.records.get(filename);
+        if (existing) {
+          collisions.push({ subdir, filename, kept: existing.channel.display, dropped: channel.display });
+          return;
+        }
+        merged.records.set(filename, { record, channel, channelIndex });
+      };
+      const fromShards = sharded?.[channelIndex];
+      let header: RepodataHeader | null;
+      if (fromShards) {
+        for (const [filename, record] of fromShards.records.get(subdir) ?? []) onRecord(filename, record);
+        header = fromShards.headers.get(subdir) ?? null;
+      } else {
+        header = await readChannelSubdir(channel, subdir, config, ctx, onRecord, (error) =>
+          rejected.push({ channel: channel.display, subdir, reason: error.message }),
+        );
+      }
       if (header) {
         merged.header ??= header;
         for (const name of header.removed) merged.removed.add(name);
@@ -204,6 +211,35 @@ function chosenFilenames(
       );
   }
   return chosen;
+}
+
+/**
+ * With a pkg_list, the shards (CEP 16) of the names the sync needs instead of every channel's whole
+ * repodata.json; null (read the full repodata) without a pkg_list, for repodata_from_packages.json,
+ * or when a channel has no shard index for some subdir.
+ */
+async function readShardedUpstream(
+  channels: ChannelSource[],
+  config: SyncConfig,
+  ctx: PlanContext,
+  onInvalidRecord: (channel: ChannelSource, subdir: string, error: CondaError) => void,
+): Promise<ShardedChannelRecords[] | null> {
+  if (config.pkg_list === null || config.repodata_source !== 'repodata.json') return null;
+  const sharded = await fetchShardedChannels(channels, config.platforms, config.pkg_list, {
+    http: ctx.http,
+    cacheDir: ctx.cacheDir,
+    includeDependencies: config.include_dependencies,
+    retries: config.retries,
+    deadlineMs: config.download_timeout_seconds * 1000,
+    minBytesPerSecond: config.min_bytes_per_second,
+    concurrency: config.concurrency,
+    onInvalidRecord,
+    signal: ctx.signal,
+    logger: ctx.logger,
+  });
+  for (const result of sharded ?? [])
+    ctx.logger.info({ channel: result.channel.display, ...result.stats }, 'read upstream shards');
+  return sharded;
 }
 
 async function readChannelSubdir(
