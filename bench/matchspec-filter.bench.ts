@@ -12,32 +12,11 @@ import { spawnSync } from 'node:child_process';
 import { Version, VersionSpec } from '@conda-org/rattler';
 import { compileFilter, type FilterableRecord, type FilterRules } from '../libs/conda/src/filter/index.ts';
 import { compareVersions, versionCacheStats, versionMatches } from '../libs/conda/src/version/index.ts';
+import { argument, peakRssMiB, print, seededRandom } from './support/bench-utils.ts';
 
 type Subdirs = Map<string, Map<string, FilterableRecord>>;
 
-function print(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function argument(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback;
-}
-
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
-const peakRssMiB = () => (process.resourceUsage().maxRSS / 1024).toFixed(0);
-
-/** mulberry32: a small deterministic PRNG so every run filters the same channel. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PYTHONS = ['3.8', '3.9', '3.10', '3.11', '3.12'] as const;
 const LICENSES: Array<[string, string | null]> = [
@@ -65,7 +44,7 @@ interface PackageSpec {
  * `total` is reached: libs get several builds per version, Python packages one build per Python version.
  */
 function generateChannel(total: number): Subdirs {
-  const next = random(42);
+  const next = seededRandom(42);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const versionsFor = (count: number): string[] => {
     const versions: string[] = [];
@@ -286,7 +265,7 @@ function runScenario(name: string, total: number): void {
       `unresolved=${result.unresolved.length}`,
   );
   print(
-    `${''.padEnd(8)} rss after generate=${mib(rssAfterGenerate)}MiB peak rss=${peakRssMiB()}MiB ` +
+    `${''.padEnd(8)} rss after generate=${mib(rssAfterGenerate)}MiB peak rss=${peakRssMiB().toFixed(0)}MiB ` +
       `version cache: ${caches.versions.size} live, ${caches.versions.hits} hits/${caches.versions.misses} misses/${caches.versions.evictions} evictions; ` +
       `spec cache: ${caches.versionSpecs.size} live, ${caches.versionSpecs.hits} hits/${caches.versionSpecs.misses} misses`,
   );

@@ -11,7 +11,6 @@
 //   finalize   hold, sort, then stream-write repodata.json and repodata.json.zst together
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,114 +23,10 @@ import {
   type RepodataWriterEntry,
   writeRepodata,
 } from '../libs/conda/src/repodata/index.ts';
+import { argument, close, peakRssMiB, print, write } from './support/bench-utils.ts';
+import { writeSyntheticRepodata } from './support/synthetic-repodata.ts';
 
 const SUBDIR = 'linux-64';
-
-function print(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function argument(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback;
-}
-
-function peakRssMiB(): number {
-  return process.resourceUsage().maxRSS / 1024;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32), so every run benchmarks the same document. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function write(stream: Writable, chunk: Uint8Array | string): Promise<void> {
-  if (!stream.write(chunk)) await once(stream, 'drain');
-}
-
-async function close(stream: Writable): Promise<void> {
-  stream.end();
-  await once(stream, 'finish');
-}
-
-/** Writes a conda-forge-like document: records sorted by filename, ~600 B each, 70 % `.conda`. */
-async function generate(file: string, count: number): Promise<void> {
-  const random = seededRandom(20260822);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const hex = (length: number) => {
-    let out = '';
-    while (out.length < length)
-      out += Math.floor(random() * 2 ** 32)
-        .toString(16)
-        .padStart(8, '0');
-    return out.slice(0, length);
-  };
-  const deps = [
-    'libgcc-ng >=12',
-    'libstdcxx-ng >=12',
-    'python >=3.12,<3.13.0a0',
-    'python_abi 3.12.* *_cp312',
-    'libzlib >=1.2.13,<2.0.0a0',
-    'openssl >=3.2.1,<4.0a0',
-    'libblas >=3.9.0,<4.0a0',
-    'numpy >=1.22.4,<2.0a0',
-    'libcxx >=16',
-    '__glibc >=2.17,<3.0.a0',
-    'ca-certificates',
-    'xz >=5.2.6,<6.0a0',
-  ];
-  const licenses = ['BSD-3-Clause', 'MIT', 'Apache-2.0', 'GPL-3.0-or-later', 'LGPL-2.1-only'];
-  const names = Array.from({ length: Math.max(1, Math.floor(count / 20)) }, (_, i) => `pkg-${hex(6)}-${i}`);
-  const entries: Array<{ filename: string; conda: boolean; json: string }> = [];
-  for (let i = 0; i < count; i++) {
-    const name = pick(names);
-    const version = `${Math.floor(random() * 30)}.${Math.floor(random() * 20)}.${Math.floor(random() * 10)}`;
-    const build = `py312h${hex(7)}_${i % 7}`;
-    const conda = random() < 0.7;
-    const depends = Array.from({ length: 4 + Math.floor(random() * 9) }, () => pick(deps));
-    const record = {
-      build,
-      build_number: i % 7,
-      constrains: random() < 0.5 ? [`${name}-base <0a0`] : undefined,
-      depends,
-      license: pick(licenses),
-      license_family: 'BSD',
-      md5: hex(32),
-      name,
-      sha256: hex(64),
-      size: Math.floor(random() * 50_000_000),
-      subdir: SUBDIR,
-      timestamp: 1_600_000_000_000 + Math.floor(random() * 1e11),
-      version,
-    };
-    entries.push({
-      filename: `${name}-${version}-${build}${conda ? '.conda' : '.tar.bz2'}`,
-      conda,
-      json: JSON.stringify(record),
-    });
-  }
-  entries.sort((a, b) => compareFilenames(a.filename, b.filename));
-  const out = createWriteStream(file);
-  await write(out, `{"info":{"subdir":"${SUBDIR}"},"packages":{`);
-  for (const conda of [false, true]) {
-    if (conda) await write(out, '},"packages.conda":{');
-    let first = true;
-    for (const entry of entries) {
-      if (entry.conda !== conda) continue;
-      await write(out, `${first ? '' : ','}${JSON.stringify(entry.filename)}:${entry.json}`);
-      first = false;
-    }
-  }
-  await write(out, '},"removed":[],"repodata_version":1}');
-  await close(out);
-}
 
 interface Held {
   packages: RepodataWriterEntry[];
@@ -175,7 +70,7 @@ async function runPhase(
 ): Promise<Record<string, number | string>> {
   const start = performance.now();
   if (phase === 'generate') {
-    await generate(file, Number(argument('records', '500000')));
+    await writeSyntheticRepodata(file, { count: Number(argument('records', '500000')), subdir: SUBDIR });
     return { seconds: (performance.now() - start) / 1000 };
   }
   if (phase === 'json-parse') {

@@ -14,7 +14,6 @@
 // Times are wall seconds; *Cpu figures are user+system CPU seconds of the process, which are
 // steadier when other work shares the machine.
 import { spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,127 +28,10 @@ import {
   writeRepodata,
 } from '../libs/conda/src/repodata/index.ts';
 import { generateShards, SHARD_INDEX_FILENAME, shardFilename } from '../libs/conda/src/shards/index.ts';
+import { argument, close, cpuSeconds, peakRssMiB, print, write } from './support/bench-utils.ts';
+import { writeSyntheticRepodata } from './support/synthetic-repodata.ts';
 
 const SUBDIR = 'linux-64';
-
-function print(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function argument(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback;
-}
-
-function peakRssMiB(): number {
-  return process.resourceUsage().maxRSS / 1024;
-}
-
-/** CPU seconds (user + system) of this process: steadier than wall time on a shared machine. */
-function cpuSeconds(): number {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1e6;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32), so every run benchmarks the same document. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function write(stream: Writable, chunk: Uint8Array | string): Promise<void> {
-  if (!stream.write(chunk)) await once(stream, 'drain');
-}
-
-async function close(stream: Writable): Promise<void> {
-  stream.end();
-  await once(stream, 'finish');
-}
-
-/**
- * The record generator of bench/repodata.bench.ts (it is not exported there), with the number of
- * names as a parameter: records sorted by filename, ~600 B each, 70 % `.conda`. Names are picked
- * with a skewed distribution, so a few have thousands of records, like `python` or `libarrow`.
- */
-async function generate(file: string, count: number, nameCount: number): Promise<void> {
-  const random = seededRandom(20260822);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const hex = (length: number) => {
-    let out = '';
-    while (out.length < length)
-      out += Math.floor(random() * 2 ** 32)
-        .toString(16)
-        .padStart(8, '0');
-    return out.slice(0, length);
-  };
-  const deps = [
-    'libgcc-ng >=12',
-    'libstdcxx-ng >=12',
-    'python >=3.12,<3.13.0a0',
-    'python_abi 3.12.* *_cp312',
-    'libzlib >=1.2.13,<2.0.0a0',
-    'openssl >=3.2.1,<4.0a0',
-    'libblas >=3.9.0,<4.0a0',
-    'numpy >=1.22.4,<2.0a0',
-    'libcxx >=16',
-    '__glibc >=2.17,<3.0.a0',
-    'ca-certificates',
-    'xz >=5.2.6,<6.0a0',
-  ];
-  const licenses = ['BSD-3-Clause', 'MIT', 'Apache-2.0', 'GPL-3.0-or-later', 'LGPL-2.1-only'];
-  const names = Array.from({ length: Math.max(1, nameCount) }, (_, i) => `pkg-${hex(6)}-${i}`);
-  const entries: Array<{ filename: string; conda: boolean; json: string }> = [];
-  for (let i = 0; i < count; i++) {
-    const name = names[Math.floor(random() ** 2 * names.length)]!;
-    const version = `${Math.floor(random() * 30)}.${Math.floor(random() * 20)}.${Math.floor(random() * 10)}`;
-    const build = `py312h${hex(7)}_${i % 7}`;
-    const conda = random() < 0.7;
-    const depends = Array.from({ length: 4 + Math.floor(random() * 9) }, () => pick(deps));
-    const record = {
-      build,
-      build_number: i % 7,
-      constrains: random() < 0.5 ? [`${name}-base <0a0`] : undefined,
-      depends,
-      license: pick(licenses),
-      license_family: 'BSD',
-      md5: hex(32),
-      name,
-      sha256: hex(64),
-      size: Math.floor(random() * 50_000_000),
-      subdir: SUBDIR,
-      timestamp: 1_600_000_000_000 + Math.floor(random() * 1e11),
-      version,
-    };
-    entries.push({
-      filename: `${name}-${version}-${build}${conda ? '.conda' : '.tar.bz2'}`,
-      conda,
-      json: JSON.stringify(record),
-    });
-  }
-  entries.sort((a, b) => compareFilenames(a.filename, b.filename));
-  const out = createWriteStream(file);
-  await write(out, `{"info":{"subdir":"${SUBDIR}"},"packages":{`);
-  for (const conda of [false, true]) {
-    if (conda) await write(out, '},"packages.conda":{');
-    let first = true;
-    let previous = '';
-    for (const entry of entries) {
-      // Same name-version-build picked twice: keep one, as a real subdir would.
-      if (entry.conda !== conda || entry.filename === previous) continue;
-      previous = entry.filename;
-      await write(out, `${first ? '' : ','}${JSON.stringify(entry.filename)}:${entry.json}`);
-      first = false;
-    }
-  }
-  await write(out, '},"removed":[],"repodata_version":1}');
-  await close(out);
-}
 
 interface Held {
   packages: RepodataWriterEntry[];
@@ -224,7 +106,12 @@ async function runPhase(phase: string, dir: string, level: number): Promise<Reco
   const start = performance.now();
   const startCpu = cpuSeconds();
   if (phase === 'generate') {
-    await generate(file, Number(argument('records', '500000')), Number(argument('names', '35000')));
+    await writeSyntheticRepodata(file, {
+      count: Number(argument('records', '500000')),
+      nameCount: Number(argument('names', '35000')),
+      subdir: SUBDIR,
+      namePopularity: 'skewed',
+    });
     return { seconds: (performance.now() - start) / 1000 };
   }
   rmSync(path.join(dir, 'out'), { recursive: true, force: true });
