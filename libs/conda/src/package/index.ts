@@ -14,3 +14,4 @@ export {
   type ArchiveSource,
   DEFAULT_ARCHIVE_LIMITS,
 } from './types.ts';
+export { decompressZstd } from './zstd-decompress.ts';

@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createZstdDecompress } from 'node:zlib';
+import { decompressZstd } from '@condasync/conda';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { type ChannelSource, channelFilePath, channelFileUrl } from './channel-source.ts';
@@ -170,9 +170,11 @@ async function saveBody(
   display: string,
 ): Promise<void> {
   const temp = `${bodyPath}.${process.pid}.${Date.now()}.tmp`;
-  const stages: NodeJS.ReadWriteStream[] = variant === 'zst' ? [createZstdDecompress()] : [];
   try {
-    await pipeline([Readable.from(body), ...stages, byteLimit(maxBytes, display), createWriteStream(temp)]);
+    // Node's zstd stream stops after the first frame (nodejs/node#64741), and zstd files may hold
+    // several: the compressed body (a tenth of the JSON) is collected and decoded frame by frame.
+    const source = variant === 'zst' ? decompressZstd(await collect(body, maxBytes, display)) : body;
+    await pipeline([Readable.from(source), byteLimit(maxBytes, display), createWriteStream(temp)]);
     await rename(temp, bodyPath);
   } catch (error) {
     await rm(temp, { force: true });
@@ -184,6 +186,22 @@ async function saveBody(
       transient: !/zstd|decompress/i.test(message),
     });
   }
+}
+
+async function collect(body: AsyncIterable<Uint8Array>, maxBytes: number, display: string): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) {
+      throw new MirrorError(
+        MirrorErrorCode.RepodataInvalid,
+        `${display}: larger than the ${maxBytes}-byte limit; refusing it`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 function byteLimit(maxBytes: number, display: string): Transform {
