@@ -4,7 +4,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageError, StorageErrorCode } from './errors.ts';
-import { errorCode } from './fs-paths.ts';
+import { errorCode, renameIntoPlace } from './fs-paths.ts';
+
+/** A lock being held, handed to the critical section. */
+export interface HeldLock {
+  /** Moves the lock file (and its content) to `target`, creating folders: releases the lock. */
+  releaseInto(target: string): Promise<void>;
+}
 
 export interface KeyLockOptions {
   /** A lock file older than this is left over from a crashed process and may be broken. */
@@ -23,6 +29,8 @@ export class KeyLocks {
   readonly #directory: string;
   readonly #options: KeyLockOptions;
   readonly #tails = new Map<string, Promise<void>>();
+  /** What a lock file says when the caller gives no content: who holds it, for a human looking. */
+  readonly #owner = `${process.pid}@${hostname()}`;
   #ready: Promise<unknown> | undefined;
 
   constructor(directory: string, options: KeyLockOptions) {
@@ -30,7 +38,14 @@ export class KeyLocks {
     this.#options = options;
   }
 
-  async withLock<T>(key: string, critical: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `critical` while holding the lock on `key`. The lock file holds `content` (default: the
+   * holder's pid and host); `critical` may release the lock by moving that file somewhere with
+   * `lock.releaseInto(path)`, which publishes the content and frees the key in one rename (the
+   * store uses it to write an object's sidecar without a file of its own). Otherwise the lock
+   * file is removed when `critical` settles.
+   */
+  async withLock<T>(key: string, critical: (lock: HeldLock) => Promise<T>, content?: string): Promise<T> {
     const previous = this.#tails.get(key) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => {
@@ -40,11 +55,22 @@ export class KeyLocks {
     this.#tails.set(key, tail);
     try {
       await previous;
-      const lockPath = await this.#acquireFile(key);
+      const lockPath = await this.#acquireFile(
+        key,
+        content ?? `${this.#owner} ${new Date().toISOString()}\n`,
+      );
+      let released = false;
+      const held: HeldLock = {
+        releaseInto: async (target) => {
+          if (released) throw new Error(`the lock on key "${key}" was already released`);
+          await renameIntoPlace(lockPath, target, key);
+          released = true;
+        },
+      };
       try {
-        return await critical();
+        return await critical(held);
       } finally {
-        await unlink(lockPath).catch(() => {});
+        if (!released) await unlink(lockPath).catch(() => {});
       }
     } finally {
       release();
@@ -52,7 +78,7 @@ export class KeyLocks {
     }
   }
 
-  async #acquireFile(key: string): Promise<string> {
+  async #acquireFile(key: string, content: string): Promise<string> {
     this.#ready ??= mkdir(this.#directory, { recursive: true });
     await this.#ready;
     const lockPath = join(this.#directory, `${createHash('sha256').update(key).digest('hex')}.lock`);
@@ -60,9 +86,7 @@ export class KeyLocks {
     for (let attempt = 0; ; attempt++) {
       try {
         const handle = await open(lockPath, 'wx');
-        await handle
-          .writeFile(`${process.pid}@${hostname()} ${new Date().toISOString()}\n`)
-          .finally(() => handle.close());
+        await handle.writeFile(content).finally(() => handle.close());
         return lockPath;
       } catch (error) {
         if (errorCode(error) !== 'EEXIST') throw error;

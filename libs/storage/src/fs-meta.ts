@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renameIntoPlace } from './fs-paths.ts';
 import type { ObjectInfo } from './object-store.ts';
 
 /**
@@ -33,14 +31,13 @@ export function sidecarPath(metaDirectory: string, key: string): string {
   return join(metaDirectory, ...key.split('/'));
 }
 
-/** Writes the sidecar atomically (temp + rename); not fsynced: losing it only loses the sha256. */
-export async function writeSidecar(
-  metaDirectory: string,
-  tmpDirectory: string,
-  key: string,
-  file: BigIntStats,
-  metadata: ObjectMetadata,
-): Promise<void> {
+/**
+ * The sidecar describing `file` (the verified temp file, before it is renamed into place). The
+ * store writes it as the content of the key's lock file and releases the lock by renaming that
+ * file to `sidecarPath(...)`: atomic, one rename, no temp file of its own. Not fsynced: losing it
+ * only loses the sha256.
+ */
+export function sidecarJson(file: BigIntStats, metadata: ObjectMetadata): string {
   const record: SidecarRecord = {
     v: 1,
     sha256: metadata.sha256,
@@ -50,15 +47,7 @@ export async function writeSidecar(
     ...(metadata.contentType === undefined ? {} : { contentType: metadata.contentType }),
     ...(metadata.cacheControl === undefined ? {} : { cacheControl: metadata.cacheControl }),
   };
-  const target = sidecarPath(metaDirectory, key);
-  const temporary = join(tmpDirectory, `meta-${randomUUID()}`);
-  await writeFile(temporary, JSON.stringify(record), { flag: 'wx' });
-  try {
-    await renameIntoPlace(temporary, target, key);
-  } catch (error) {
-    await unlink(temporary).catch(() => {});
-    throw error;
-  }
+  return JSON.stringify(record);
 }
 
 /** The sidecar's metadata if it describes exactly `file`, else undefined (unknown sha256). */

@@ -6,14 +6,15 @@ import { pathToFileURL } from 'node:url';
 import { abortedError, StorageError, StorageErrorCode, wrapBackendError } from './errors.ts';
 import { listFiles } from './fs-list.ts';
 import { KeyLocks } from './fs-lock.ts';
-import { type ObjectMetadata, objectInfo, readSidecar, removeSidecar, writeSidecar } from './fs-meta.ts';
 import {
-  errorCode,
-  fsyncDirectory,
-  pruneEmptyParents,
-  renameIntoPlace,
-  sweepStaleFiles,
-} from './fs-paths.ts';
+  type ObjectMetadata,
+  objectInfo,
+  readSidecar,
+  removeSidecar,
+  sidecarJson,
+  sidecarPath,
+} from './fs-meta.ts';
+import { DirectorySync, errorCode, pruneEmptyParents, renameIntoPlace, sweepStaleFiles } from './fs-paths.ts';
 import { timed } from './instrument.ts';
 import { RESERVED_KEY_PREFIX, validateKey, validatePrefix } from './keys.ts';
 import type {
@@ -91,6 +92,7 @@ export class FsObjectStore implements ObjectStore {
   readonly #locks: KeyLocks;
   readonly #onOperation: OperationHook | undefined;
   readonly #fsync: boolean;
+  readonly #directorySync = new DirectorySync();
   #ready: Promise<void> | undefined;
 
   constructor(options: FsStoreOptions) {
@@ -172,12 +174,18 @@ export class FsObjectStore implements ObjectStore {
       handle = undefined;
       if (how.signal?.aborted) throw abortedError(key, 'put', how.signal);
       const target = join(this.#root, key);
-      await this.#locks.withLock(key, async () => {
-        if (how.condition !== undefined) await this.#checkCondition(key, how.condition);
-        await writeSidecar(this.#metaDirectory, this.#tmpDirectory, key, file, how.metadata);
-        await renameIntoPlace(temporary, target, key);
-      });
-      if (this.#fsync) await fsyncDirectory(dirname(target));
+      // The lock file carries the sidecar and becomes it on release: two renames publish object
+      // and sha256 (a reader between them sees a sidecar for another inode: "sha256 unknown").
+      await this.#locks.withLock(
+        key,
+        async (lock) => {
+          if (how.condition !== undefined) await this.#checkCondition(key, how.condition);
+          await renameIntoPlace(temporary, target, key);
+          await lock.releaseInto(sidecarPath(this.#metaDirectory, key));
+        },
+        sidecarJson(file, how.metadata),
+      );
+      if (this.#fsync) await this.#directorySync.sync(dirname(target));
       return objectInfo(key, file, how.metadata);
     } catch (error) {
       await handle?.close().catch(() => {});

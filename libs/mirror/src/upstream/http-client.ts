@@ -66,23 +66,22 @@ export class UpstreamHttp {
   /** Sends one request. Non-accepted statuses throw a MirrorError that says whether a retry may help. */
   async request(url: string, options: UpstreamRequest): Promise<UpstreamResponse> {
     const display = redactToken(url);
-    const watchdog = new AbortController();
-    const deadline = AbortSignal.timeout(options.deadlineMs);
-    const signals = [watchdog.signal, deadline];
-    if (options.signal) signals.push(options.signal);
-    const combined = AbortSignal.any(signals);
-    const explain = (error: unknown): MirrorError =>
-      abortReason(error, { display, deadline, watchdog: watchdog.signal, external: options.signal, options });
+    // One controller for the deadline, the watchdog and the caller's cancel signal. AbortSignal.any
+    // plus AbortSignal.timeout cost several allocations, weak refs and a timer that outlives the
+    // request, per request: a visible share of a small package's CPU time.
+    const abort = new RequestAbort(options.deadlineMs, options.signal);
+    const explain = (error: unknown): MirrorError => abortReason(error, { display, abort, options });
 
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
         method: options.method ?? 'GET',
         headers: { 'user-agent': this.#options.userAgent, ...options.headers },
-        signal: combined,
+        signal: abort.signal,
         dispatcher: this.#agent,
       });
     } catch (error) {
+      abort.done();
       const explained = explain(error);
       this.#options.onRequest?.(explained.code === MirrorErrorCode.UpstreamTimeout ? 'timeout' : 'error');
       throw explained;
@@ -95,11 +94,12 @@ export class UpstreamHttp {
       !accepted.includes(response.statusCode)
     ) {
       await response.body.dump().catch(() => {});
+      abort.done();
       throw statusError(response.statusCode, display, response.headers['retry-after']);
     }
     const body = guardBody(
       response.body,
-      watchdog,
+      abort,
       options.minBytesPerSecond,
       this.#options.throughputWindowMs,
       explain,
@@ -110,6 +110,7 @@ export class UpstreamHttp {
       body,
       dispose: async () => {
         await response.body.dump().catch(() => {});
+        abort.done();
       },
     };
   }
@@ -135,10 +136,50 @@ export function statusError(status: number, display: string, retryAfter?: string
   });
 }
 
+type AbortCause = 'deadline' | 'watchdog' | 'cancelled';
+
+/**
+ * Aborts one request on its overall deadline, on the watchdog's verdict, or when the caller's
+ * signal fires, and remembers which. `done()` stops the deadline timer and unhooks the caller's
+ * signal (a long-lived one, such as a sync's cancel signal, would otherwise collect a listener per
+ * request).
+ */
+class RequestAbort {
+  readonly #controller = new AbortController();
+  readonly #external: AbortSignal | undefined;
+  readonly #timer: NodeJS.Timeout;
+  readonly #onExternal = (): void => this.abort('cancelled');
+  cause: AbortCause | undefined;
+
+  constructor(deadlineMs: number, external: AbortSignal | undefined) {
+    this.#external = external;
+    this.#timer = setTimeout(() => this.abort('deadline'), deadlineMs);
+    this.#timer.unref();
+    if (external?.aborted) this.abort('cancelled');
+    else external?.addEventListener('abort', this.#onExternal, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  abort(cause: AbortCause, reason?: MirrorError): void {
+    if (this.#controller.signal.aborted) return;
+    this.cause = cause;
+    this.done();
+    this.#controller.abort(reason);
+  }
+
+  done(): void {
+    clearTimeout(this.#timer);
+    this.#external?.removeEventListener('abort', this.#onExternal);
+  }
+}
+
 /** Counts bytes and aborts the request when the average rate over the window drops below the minimum. */
 async function* guardBody(
   body: AsyncIterable<Uint8Array>,
-  watchdog: AbortController,
+  abort: RequestAbort,
   minBytesPerSecond: number,
   windowMs: number,
   explain: (error: unknown) => MirrorError,
@@ -152,7 +193,8 @@ async function* guardBody(
     if (elapsed < windowMs) return;
     const rate = (windowBytes * 1000) / elapsed;
     if (rate < minBytesPerSecond) {
-      watchdog.abort(
+      abort.abort(
+        'watchdog',
         new MirrorError(
           MirrorErrorCode.UpstreamTimeout,
           `transfer too slow: ${Math.round(rate)} B/s over ${Math.round(elapsed / 1000)} s, minimum ${minBytesPerSecond} B/s`,
@@ -173,33 +215,33 @@ async function* guardBody(
     throw explain(error);
   } finally {
     clearInterval(timer);
+    abort.done();
   }
 }
 
 interface AbortContext {
   display: string;
-  deadline: AbortSignal;
-  watchdog: AbortSignal;
-  external: AbortSignal | undefined;
+  abort: RequestAbort;
   options: UpstreamRequest;
 }
 
 /** Turns whatever undici threw into a MirrorError that names the cause (deadline, watchdog, cancel, network). */
 function abortReason(error: unknown, ctx: AbortContext): MirrorError {
   if (error instanceof MirrorError) return error;
-  if (ctx.external?.aborted) {
+  const { cause, signal } = ctx.abort;
+  if (cause === 'cancelled' || ctx.options.signal?.aborted) {
     return new MirrorError(MirrorErrorCode.Cancelled, `request to ${ctx.display} was cancelled`, {
       cause: error,
     });
   }
-  if (ctx.watchdog.aborted && ctx.watchdog.reason instanceof MirrorError) {
-    const reason = ctx.watchdog.reason;
+  if (cause === 'watchdog' && signal.reason instanceof MirrorError) {
+    const reason = signal.reason;
     return new MirrorError(reason.code, `${ctx.display}: ${reason.message}`, {
       cause: error,
       transient: true,
     });
   }
-  if (ctx.deadline.aborted) {
+  if (cause === 'deadline') {
     return new MirrorError(
       MirrorErrorCode.UpstreamTimeout,
       `${ctx.display}: no complete answer within the ${Math.round(ctx.options.deadlineMs / 1000)} s deadline`,
