@@ -96,7 +96,7 @@ describe('solver-exact subsets (environments)', () => {
           'environments',
           'environments[0].platforms[0]',
           'environments[0].specs[1]',
-          'environments[1].specs',
+          'environments[1]',
         ]);
         return true;
       },

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  expandEnvironmentFiles,
   MirrorError,
   MirrorErrorCode,
   parseSyncConfig,
@@ -88,7 +89,10 @@ export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.Writa
       out,
     });
   }
-  const config = parseSyncConfig(text, { sourceName: path });
+  // Environment files are read here, next to the config, so the engine never reads user paths.
+  const config = await expandEnvironmentFiles(parseSyncConfig(text, { sourceName: path }), (file) =>
+    readFile(resolve(dirname(path), file), 'utf8'),
+  );
   if (values.config || values['show-config']) {
     out.write(renderSyncConfig(config, { path }));
     return ExitCode.Ok;

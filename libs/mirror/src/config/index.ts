@@ -7,6 +7,11 @@ export {
   LIMITS,
   SYNC_CONFIG_DEFAULTS,
 } from './defaults.ts';
+export {
+  type EnvironmentFileContent,
+  expandEnvironmentFiles,
+  parseEnvironmentFile,
+} from './environment-file.ts';
 export { parseSyncConfig } from './load-sync-config.ts';
 export { type RenderOptions, renderSyncConfig } from './render-config.ts';
 export { type ResolveOptions, resolveSyncConfig } from './resolve-sync-config.ts';

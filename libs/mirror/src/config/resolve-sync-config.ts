@@ -125,7 +125,14 @@ function normalise(input: Record<string, unknown>, problems: ConfigProblem[]): S
   const environments: EnvironmentConfig[] = [];
   listOf(input['environments']).forEach((entry, index) => {
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
-    const raw = entry as { name?: unknown; specs?: unknown; platforms?: unknown };
+    const raw = entry as { name?: unknown; specs?: unknown; platforms?: unknown; file?: unknown };
+    const file = typeof raw.file === 'string' ? raw.file : null;
+    if ((file === null) === (raw.specs === undefined)) {
+      report(
+        `environments[${index}]`,
+        'give exactly one of specs (a list of MatchSpecs) or file (an environment.yml or explicit lockfile)',
+      );
+    }
     const specs: string[] = [];
     listOf(raw.specs).forEach((spec, specIndex) => {
       if (typeof spec !== 'string') return;
@@ -149,6 +156,9 @@ function normalise(input: Record<string, unknown>, problems: ConfigProblem[]): S
       Object.freeze({
         name: typeof raw.name === 'string' ? raw.name : `environment-${index + 1}`,
         specs: frozenList(specs),
+        file,
+        // Filled by expandEnvironmentFiles from an explicit lockfile; never written in a config.
+        explicit: frozenList([]),
         platforms: frozenList(envPlatforms.length > 0 ? envPlatforms : ['noarch']),
       }),
     );

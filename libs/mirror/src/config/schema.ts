@@ -120,10 +120,15 @@ export const syncConfigJsonSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['specs'],
         properties: {
           name: { type: 'string', minLength: 1, maxLength: 128 },
           specs: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+          file: {
+            type: 'string',
+            minLength: 1,
+            description:
+              'An environment.yml or an explicit lockfile (@EXPLICIT), relative to the config file.',
+          },
           platforms: { type: 'array', items: { type: 'string', minLength: 1 } },
         },
       },

@@ -14,6 +14,10 @@ export interface EnvironmentConfig {
   readonly name: string;
   /** MatchSpecs, as in an environment.yml's dependencies or `pixi add`. */
   readonly specs: string[];
+  /** An environment.yml or explicit lockfile to read specs or exact files from (CLI only). */
+  readonly file: string | null;
+  /** Exact files (`<subdir>/<filename>`) from an explicit lockfile: mirrored as they are, no solve. */
+  readonly explicit: string[];
   /** Subdirs to solve for; each must be mirrored. Defaults to every mirrored platform. */
   readonly platforms: string[];
 }

@@ -7,6 +7,10 @@ export interface EnvironmentSpec {
   name: string;
   specs: readonly string[];
   platforms: readonly string[];
+  /** Exact `<subdir>/<filename>` entries from an explicit lockfile: taken as they are. */
+  explicit?: readonly string[];
+  /** The environment file the CLI expands; left unexpanded it cannot be solved. */
+  file?: string | null;
 }
 
 /** subdir → filenames that some environment's solution needs. */
@@ -24,23 +28,47 @@ export async function solveEnvironments(
   logger: Logger,
 ): Promise<SolvedSelection> {
   const selection: SolvedSelection = new Map();
-  const channels = channelUrls.map((url) => {
-    if (url.startsWith('file:')) {
+  // Only a solve needs http(s) channels; explicit lockfile entries are taken from any channel.
+  const channels = (): string[] =>
+    channelUrls.map((url) => {
+      if (url.startsWith('file:')) {
+        throw new MirrorError(
+          MirrorErrorCode.ConfigInvalid,
+          'environments are solved by fetching repodata over http(s); file:// channels cannot be solved against',
+          { details: [{ path: 'environments', message: 'needs http(s) channels' }] },
+        );
+      }
+      return `${url.replace(/\/+$/, '')}/`;
+    });
+  const add = (subdir: string, filename: string): void => {
+    let names = selection.get(subdir);
+    if (!names) {
+      names = new Set();
+      selection.set(subdir, names);
+    }
+    names.add(filename);
+  };
+  for (const environment of environments) {
+    const explicit = environment.explicit ?? [];
+    if (environment.specs.length === 0 && explicit.length === 0) {
       throw new MirrorError(
         MirrorErrorCode.ConfigInvalid,
-        'environments are solved by fetching repodata over http(s); file:// channels cannot be solved against',
-        { details: [{ path: 'environments', message: 'needs http(s) channels' }] },
+        `environment '${environment.name}' refers to the file ${environment.file ?? '(none)'}, which only the CLI reads; ` +
+          'give its specs inline when posting to the API',
+        { details: [{ path: 'environments', message: `environment '${environment.name}' has no specs` }] },
       );
     }
-    return `${url.replace(/\/+$/, '')}/`;
-  });
-  for (const environment of environments) {
+    for (const entry of explicit) {
+      const slash = entry.indexOf('/');
+      add(entry.slice(0, slash), entry.slice(slash + 1));
+    }
+    if (environment.specs.length === 0) continue;
     for (const platform of environment.platforms) {
       // noarch is always solved alongside: most environments need noarch packages.
       const subdirs = (platform === 'noarch' ? ['noarch'] : [platform, 'noarch']) as Platform[];
       let solved: Awaited<ReturnType<typeof simpleSolve>>;
       try {
-        solved = await simpleSolve([...environment.specs], channels, subdirs, []);
+        solved = await simpleSolve([...environment.specs], channels(), subdirs, []);
       } catch (error) {
         throw new MirrorError(
           MirrorErrorCode.RepodataInvalid,
@@ -50,13 +78,7 @@ export async function solveEnvironments(
       }
       for (const pkg of solved) {
         try {
-          const subdir = pkg.subdir ?? platform;
-          let names = selection.get(subdir);
-          if (!names) {
-            names = new Set();
-            selection.set(subdir, names);
-          }
-          names.add(pkg.filename);
+          add(pkg.subdir ?? platform, pkg.filename);
         } finally {
           pkg.free();
         }

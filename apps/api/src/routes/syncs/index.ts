@@ -37,6 +37,14 @@ function localPathProblems(config: SyncConfig): ErrorDetail[] {
         'remove mirror_dir (it is for `condasync sync` on your own machine)',
     });
   }
+  config.environments.forEach((environment, index) => {
+    if (environment.file !== null) {
+      problems.push({
+        path: `environments[${index}].file`,
+        message: "the server cannot read a file on your machine; give the environment's specs inline",
+      });
+    }
+  });
   if (config.delta_dir !== null) {
     problems.push({
       path: 'delta_dir',
