@@ -174,9 +174,11 @@ async function runVariant(
       concurrency,
     });
     const phases: Partial<Record<SyncPhase, number>> = {};
-    const started = performance.now();
-    const result = await measured(() =>
-      runLocalSync({
+    let started = 0;
+    const result = await measured(() => {
+      // Phase times count from here, not from before measured()'s garbage collection.
+      started = performance.now();
+      return runLocalSync({
         config,
         store,
         channelPrefix: '',
@@ -185,8 +187,8 @@ async function runVariant(
         onProgress: (progress) => {
           phases[progress.phase] ??= (performance.now() - started) / 1000;
         },
-      }),
-    );
+      });
+    });
     const report = result.value;
     const downloaded = report.subdirs.reduce((sum, subdir) => sum + subdir.downloaded, 0);
     if (report.status !== 'succeeded' || downloaded !== channel.files.length) {
