@@ -36,7 +36,7 @@ export {
   stageSubdirPlan,
 } from './steps/staging.ts';
 export * from './sync-report.ts';
-export { type ChannelSource, channelSource, redactToken } from './upstream/channel-source.ts';
+export { type ChannelSource, channelSource } from './upstream/channel-source.ts';
 export { UpstreamHttp } from './upstream/http-client.ts';
 export {
   fetchShardedChannels,

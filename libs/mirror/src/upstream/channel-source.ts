@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { redactUrl } from '../config/channel-url.ts';
 
 /** One upstream channel as the engine uses it. `url` may carry a token and is never logged. */
 export interface ChannelSource {
@@ -9,17 +10,10 @@ export interface ChannelSource {
   readonly kind: 'http' | 'file';
 }
 
-const TOKEN_SEGMENT = /\/t\/[^/]+(?=\/|$)/g;
-
-/** Replaces a `/t/<token>/` path segment so a token never reaches a log line or a report. */
-export function redactToken(url: string): string {
-  return url.replace(TOKEN_SEGMENT, '/t/<redacted>');
-}
-
 export function channelSource(url: string): ChannelSource {
   const trimmed = url.replace(/\/+$/, '');
   const kind = trimmed.startsWith('file:') ? 'file' : 'http';
-  return { url: trimmed, display: redactToken(trimmed), kind };
+  return { url: trimmed, display: redactUrl(trimmed), kind };
 }
 
 /** URL of a file inside a channel subdir. The filename has been validated by the repodata parser. */

@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher, request } from 'undici';
+import { redactUrl } from '../config/channel-url.ts';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import { parseRetryAfterMs } from './backoff.ts';
-import { redactToken } from './channel-source.ts';
 
 export interface UpstreamHttpOptions {
   /** Cap on concurrent connections per upstream origin (undici's default is unlimited). */
@@ -65,7 +65,7 @@ export class UpstreamHttp {
 
   /** Sends one request. Non-accepted statuses throw a MirrorError that says whether a retry may help. */
   async request(url: string, options: UpstreamRequest): Promise<UpstreamResponse> {
-    const display = redactToken(url);
+    const display = redactUrl(url);
     // One controller for the deadline, the watchdog and the caller's cancel signal. AbortSignal.any
     // plus AbortSignal.timeout cost several allocations, weak refs and a timer that outlives the
     // request, per request: a visible share of a small package's CPU time.

@@ -3,9 +3,10 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CondaError, MAX_SHARD_BYTES, shardFilename, verifyShard } from '@condasync/conda';
+import { redactUrl } from '../config/channel-url.ts';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { type ChannelSource, redactToken } from './channel-source.ts';
+import type { ChannelSource } from './channel-source.ts';
 import type { UpstreamHttp } from './http-client.ts';
 import { withRetries } from './retry.ts';
 import { checkSize, readCapped } from './shard-index-fetch.ts';
@@ -42,7 +43,7 @@ export function shardsBaseUrl(channel: ChannelSource, indexUrl: string, shardsBa
   } catch (error) {
     throw new MirrorError(
       MirrorErrorCode.RepodataInvalid,
-      `${redactToken(indexUrl)}: info.shards_base_url ${JSON.stringify(shardsBase)} is not a URL`,
+      `${redactUrl(indexUrl)}: info.shards_base_url ${JSON.stringify(shardsBase)} is not a URL`,
       { cause: error },
     );
   }
@@ -50,7 +51,7 @@ export function shardsBaseUrl(channel: ChannelSource, indexUrl: string, shardsBa
   if (!allowed.includes(base.protocol)) {
     throw new MirrorError(
       MirrorErrorCode.RepodataInvalid,
-      `${redactToken(indexUrl)}: info.shards_base_url ${JSON.stringify(shardsBase)} resolves to a ${base.protocol} URL; expected ${allowed.join(' or ')}`,
+      `${redactUrl(indexUrl)}: info.shards_base_url ${JSON.stringify(shardsBase)} resolves to a ${base.protocol} URL; expected ${allowed.join(' or ')}`,
     );
   }
   return base;
@@ -69,7 +70,7 @@ export async function fetchShard(
   options: ShardFetchOptions,
 ): Promise<FetchedShard> {
   const url = new URL(shardFilename(sha256), base).href;
-  const display = redactToken(url);
+  const display = redactUrl(url);
   if (channel.kind === 'file') {
     const bytes = await readFile(fileURLToPath(url)).catch((error: NodeJS.ErrnoException) => {
       throw new MirrorError(MirrorErrorCode.UpstreamHttp, `${display}: ${error.message}`, { cause: error });

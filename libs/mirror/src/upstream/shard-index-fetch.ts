@@ -3,9 +3,10 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CondaError, decodeShardIndex, SHARD_INDEX_FILENAME, type ShardIndex } from '@condasync/conda';
+import { redactUrl } from '../config/channel-url.ts';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { type ChannelSource, channelFileUrl, redactToken } from './channel-source.ts';
+import { type ChannelSource, channelFileUrl } from './channel-source.ts';
 import type { UpstreamHttp } from './http-client.ts';
 import { withRetries } from './retry.ts';
 
@@ -56,7 +57,7 @@ export async function fetchShardIndex(
   options: ShardIndexFetchOptions,
 ): Promise<FetchedShardIndex | null> {
   const url = channelFileUrl(channel, subdir, SHARD_INDEX_FILENAME);
-  const display = redactToken(url);
+  const display = redactUrl(url);
   if (channel.kind === 'file') {
     const bytes = await readFile(fileURLToPath(url)).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;

@@ -7,10 +7,11 @@ import {
   type ShardIndex,
   shardFilename,
 } from '@condasync/conda';
+import { redactUrl } from '../config/channel-url.ts';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { runPool } from '../steps/run-pool.ts';
-import { type ChannelSource, redactToken } from './channel-source.ts';
+import type { ChannelSource } from './channel-source.ts';
 import type { UpstreamHttp } from './http-client.ts';
 import { fetchShard, shardsBaseUrl } from './shard-fetch.ts';
 import { fetchShardIndex } from './shard-index-fetch.ts';
@@ -305,7 +306,7 @@ async function readJob(job: ShardJob, options: ShardedRepodataOptions): Promise<
     result.stats.shardsFetched++;
     result.stats.shardBytes += fetched.bytes.byteLength;
   }
-  const display = redactToken(new URL(shardFilename(sha256), opened.base).href);
+  const display = redactUrl(new URL(shardFilename(sha256), opened.base).href);
   const shard = readShardRecords(fetched.bytes, subdir, name, display, {
     keepRunExports: options.keepRunExports ?? false,
     onInvalid: (error) => options.onInvalidRecord?.(state.channel, subdir, error),
