@@ -1,4 +1,5 @@
 /** Pure conda channel logic: repodata model, versions, MatchSpec, filters. No I/O beyond given streams. */
+export * from './bzip2/index.ts';
 export * from './errors.ts';
 export * from './filter/index.ts';
 export * from './matchspec/index.ts';

@@ -1,15 +1,5 @@
+import { BZIP2_CRC_TABLE as CRC_TABLE } from '../bzip2/crc.ts';
 import type { Bzip2Block } from './bzip2-block.ts';
-
-/** bzip2's CRC-32: polynomial 0x04c11db7, most significant bit first (not the zlib CRC). */
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let crc = i << 24;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 0x80000000 ? (crc << 1) ^ 0x04c11db7 : crc << 1;
-    table[i] = crc >>> 0;
-  }
-  return table;
-})();
 
 /**
  * Walks a decoded block's inverse-BWT links and undoes the initial run-length coding (four equal

@@ -1,11 +1,9 @@
+import { combineStreamCrc } from '../bzip2/crc.ts';
+import { BLOCK_MAGIC_HIGH, BLOCK_MAGIC_LOW, END_MAGIC_HIGH, END_MAGIC_LOW } from '../bzip2/format.ts';
 import { BitUnderflow, Bzip2BitReader } from './bzip2-bit-reader.ts';
 import { Bzip2FormatError, decodeBlock } from './bzip2-block.ts';
 import { Bzip2BlockWriter } from './bzip2-block-writer.ts';
 
-const BLOCK_MAGIC_HIGH = 0x314159;
-const BLOCK_MAGIC_LOW = 0x265359;
-const END_MAGIC_HIGH = 0x177245;
-const END_MAGIC_LOW = 0x385090;
 const OUTPUT_CHUNK_BYTES = 64 * 1024;
 
 /**
@@ -84,7 +82,7 @@ export async function* decompressBzip2(
           yield out.subarray(0, written);
         }
         if (!writer.crcMatches) throw new Bzip2FormatError('bzip2 block CRC mismatch');
-        combinedCrc = (((combinedCrc << 1) | (combinedCrc >>> 31)) ^ writer.crc) >>> 0;
+        combinedCrc = combineStreamCrc(combinedCrc, writer.crc);
       }
       streams++;
     }

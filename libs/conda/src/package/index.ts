@@ -1,3 +1,5 @@
+export { Bzip2FormatError } from './bzip2-block.ts';
+export { decompressBzip2 } from './bzip2-decompress.ts';
 export {
   buildIndexRecord,
   INDEX_JSON_DROPPED_KEYS,

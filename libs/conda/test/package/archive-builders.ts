@@ -3,7 +3,7 @@
 // .tar.bz2 wrappers around them.
 import { Buffer } from 'node:buffer';
 import { crc32, zstdCompressSync } from 'node:zlib';
-import { compressBzip2 } from './bzip2-encoder.ts';
+import { compressBzip2Sync } from '../../src/bzip2/index.ts';
 
 export interface TarMember {
   name: string;
@@ -193,7 +193,7 @@ export function condaArchive(infoMembers: TarMember[], stem = SAMPLE_FILENAME_ST
 }
 
 export function tarBz2Archive(members: TarMember[]): Uint8Array {
-  return compressBzip2(tarArchive(members));
+  return compressBzip2Sync(tarArchive(members), { level: 1 });
 }
 
 /** A source that hands out `bytes` in chunks of `size`, and records whether it was closed early. */
