@@ -16,6 +16,7 @@ import {
   type LoggedRequest,
   MirrorInstallation,
   type RunningApi,
+  runPython,
   runPythonJson,
   type StorageBackend,
   testRecipesChannel,
@@ -180,7 +181,7 @@ export function defineRattlerClientSuite(backend: StorageBackend): void {
         ),
         installation.sync(
           open,
-          `channels: [${upstream.channelUrl('conda_format_repo')}]\nplatforms: [linux-64, osx-64, win-64]\ndest_channel: formats\nretries: 1\n`,
+          `channels: [${upstream.channelUrl('conda_format_repo')}]\nplatforms: [linux-64, osx-64, win-64]\ndest_channel: formats\nretries: 1\nrepodata_bz2: true\n`,
         ),
       ]);
       assert.equal(recipesSync.status, 'succeeded', JSON.stringify(recipesSync));
@@ -272,6 +273,32 @@ export function defineRattlerClientSuite(backend: StorageBackend): void {
         (r) => r.status !== 200 && !(r.status === 404 && /\.(bz2|zst)$/.test(r.url)),
       );
       assert.deepEqual(failed, [], 'only optional variants may be missing');
+    });
+
+    test('repodata.json.bz2 (repodata_bz2: true): libbz2 restores exactly the served repodata.json', async () => {
+      const formats = `${open.base}/conda/formats`;
+      // CPython's bz2 module is libbz2, the decoder conda-era clients used for this file.
+      const script = [
+        'import bz2, hashlib, json, sys, urllib.request',
+        'out = {}',
+        'for subdir in sys.argv[2:]:',
+        '    base = f"{sys.argv[1]}/{subdir}/repodata.json"',
+        '    plain = urllib.request.urlopen(base).read()',
+        '    packed = urllib.request.urlopen(base + ".bz2").read()',
+        '    out[subdir] = [hashlib.sha256(bz2.decompress(packed)).hexdigest(), hashlib.sha256(plain).hexdigest(), len(plain)]',
+        'print(json.dumps(out))',
+      ].join('\n');
+      const subdirs = ['linux-64', 'osx-64', 'win-64', 'noarch'];
+      const { stdout } = await runPython(['-c', script, formats, ...subdirs]);
+      const digests = JSON.parse(stdout.trim()) as Record<string, [string, string, number]>;
+      for (const subdir of subdirs) {
+        const [fromBz2, fromJson, size] = digests[subdir]!;
+        assert.equal(fromBz2, fromJson, `${subdir}: the .bz2 holds the same bytes as repodata.json`);
+        assert.ok(size > 0);
+      }
+      // Only the channel that asked for it has one: optional files that are off answer 404.
+      const absent = await fetch(`${open.base}/conda/recipes/noarch/repodata.json.bz2`, { method: 'HEAD' });
+      assert.equal(absent.status, 404);
     });
 
     test('sharded repodata (CEP 16): rattler solves from the shard index and the shards alone', async () => {

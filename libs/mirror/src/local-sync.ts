@@ -133,6 +133,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
           zstdLevel: config.zstd_level,
           shards: config.shards,
           currentRepodata: config.current_repodata,
+          repodataBz2: config.repodata_bz2,
           runExports: subdir.runExports,
           graceMs: config.grace_period_hours * 3_600_000,
           now: now(),

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { zstdCompressSync } from 'node:zlib';
 import type { ObjectStore } from '@condasync/storage';
 
-const REPO = path.resolve(
-  import.meta.dirname,
-  '../../../../test/fixtures/conda-test-data/conda/tests/data/conda_format_repo',
-);
+const FIXTURES = path.resolve(import.meta.dirname, '../../../../test/fixtures/conda-test-data');
+const REPO = path.join(FIXTURES, 'conda/tests/data/conda_format_repo');
+/** A subdir that conda-index published with `--bz2`: its repodata.json and repodata.json.bz2. */
+const BZ2_SUBDIR = path.join(FIXTURES, 'conda-index/tests/index_hotfix_pkgs/osx-64');
 
 export const SHARD_ZLIB = '56a0c19b47ba1a2d0f1390eda489b1c49a00d35814571057e6d81e0c93dfd157.msgpack.zst';
 export const SHARD_LIBGCC = '2dcdacf7009b4f1c21f452c5079384340257e0e1cbecb8ec484984d1fa85b115.msgpack.zst';
@@ -40,6 +40,9 @@ export async function writeFixtureChannel(store: ObjectStore, channel: string): 
   // rattler-index's layout puts shards in a shards/ folder; serve that form too.
   files.set(`linux-64/shards/${SHARD_ZLIB}`, files.get(`linux-64/${SHARD_ZLIB}`)!);
   files.set('linux-64/repodata.json.zst', zstdCompressSync(files.get('linux-64/repodata.json')!));
+  for (const name of ['repodata.json', 'repodata.json.bz2']) {
+    files.set(`osx-64/${name}`, await readFile(path.join(BZ2_SUBDIR, name)));
+  }
   for (const [relPath, bytes] of files) {
     await store.put(`${channel}/${relPath}`, bytes, { size: bytes.length, sha256: sha256(bytes) });
   }

@@ -45,6 +45,7 @@ export function finalizeProcessor(services: WorkerServices) {
         zstdLevel: config.zstd_level,
         shards: config.shards,
         currentRepodata: config.current_repodata,
+        repodataBz2: config.repodata_bz2,
         runExports: meta.runExports,
         graceMs: config.grace_period_hours * 3_600_000,
         now: Date.now(),

@@ -77,4 +77,5 @@ export const SYNC_CONFIG_DEFAULTS: Readonly<Omit<SyncConfig, 'channels'>> = Obje
   grace_period_hours: 24,
   shards: true,
   current_repodata: false,
+  repodata_bz2: false,
 });

@@ -38,6 +38,7 @@ const CONDASYNC_KEY_ORDER = [
   'grace_period_hours',
   'shards',
   'current_repodata',
+  'repodata_bz2',
 ] as const satisfies readonly SyncConfigKey[];
 
 /** Short lists print inline like cas-sync did; lists that grow long or hold mappings print a line per entry. */

@@ -226,6 +226,7 @@ function normalise(input: Record<string, unknown>, problems: ConfigProblem[]): S
     grace_period_hours: num(input['grace_period_hours'], defaults.grace_period_hours),
     shards: bool(input['shards'], defaults.shards),
     current_repodata: bool(input['current_repodata'], defaults.current_repodata),
+    repodata_bz2: bool(input['repodata_bz2'], defaults.repodata_bz2),
   };
   return Object.freeze(config);
 }

@@ -230,6 +230,12 @@ export const syncConfigJsonSchema = {
       default: SYNC_CONFIG_DEFAULTS.current_repodata,
       description: "condasync: also publish current_repodata.json (read only by conda's classic solver).",
     },
+    repodata_bz2: {
+      type: ['boolean', 'null'],
+      default: SYNC_CONFIG_DEFAULTS.repodata_bz2,
+      description:
+        'condasync: also publish repodata.json.bz2 (the same JSON, bzip2-compressed). Only rattler/pixi read it, and only when repodata.json.zst is unavailable (rattler HEADs it on a cold cache); conda has not read .bz2 in years. Off by default: bzip2-compressing a large repodata.json is slow (CPU-bound).',
+    },
   },
 } as const;
 

@@ -72,6 +72,8 @@ export interface SyncConfig {
   readonly shards: boolean;
   /** Publish current_repodata.json per subdir. */
   readonly current_repodata: boolean;
+  /** Publish repodata.json.bz2 per subdir (a fallback for rattler when .zst is missing). */
+  readonly repodata_bz2: boolean;
 }
 
 export type SyncConfigKey = keyof SyncConfig;

@@ -12,7 +12,13 @@ import type { Logger } from '../logger.ts';
 import { selectCurrentRecords } from '../outputs/current-repodata.ts';
 import { type RunExportsDocument, runExportsJson } from '../outputs/run-exports.ts';
 import { applyDeletionGrace } from './deletions.ts';
-import { deleteIfPresent, type HashedFile, publishJsonWithZst, writeHashed } from './finalize/publish.ts';
+import {
+  deleteIfPresent,
+  type HashedFile,
+  publishBz2Twin,
+  publishJsonWithZst,
+  writeHashed,
+} from './finalize/publish.ts';
 import { listStoredShards, publishShards } from './finalize/shards.ts';
 
 export interface FinalizeInput {
@@ -31,6 +37,13 @@ export interface FinalizeInput {
    * whatever is published alone (a caller that does not know the config, e.g. an import).
    */
   currentRepodata?: boolean;
+  /**
+   * repodata.json.bz2 (bzip2 of the same bytes, slow to build): true writes it, false removes a
+   * published one, `undefined` rewrites a published one when repodata.json changes but never creates
+   * one (a caller that does not know the config, e.g. an import, must not leave it describing
+   * other records than repodata.json).
+   */
+  repodataBz2?: boolean;
   /**
    * Upstream run_exports entries: written as run_exports.json(.zst) for the published filenames.
    * `null` (no upstream has one) removes a published run_exports.json; `undefined` leaves it alone.
@@ -85,11 +98,12 @@ interface Entry {
 
 /**
  * Publishes a subdir's metadata in this order, each file only when its bytes changed: shard files,
- * the shard index, run_exports.json(.zst), current_repodata.json(.zst), repodata.json.zst and
- * repodata.json last. Every package they list is already in the store, and every shard the index
- * lists is written before it. Documents are built in scratch files (they can be hundreds of MB).
- * Outputs turned off are removed after repodata.json; shard files the index no longer lists are
- * deleted once unlisted for the grace period.
+ * the shard index, run_exports.json(.zst), current_repodata.json(.zst), repodata.json.bz2 (when
+ * on), repodata.json.zst and repodata.json last. Every package they list is already in the store,
+ * every shard the index lists is written before it, and compressed twins go before their JSON.
+ * Documents are built in scratch files (they can be hundreds of MB). Outputs turned off are removed
+ * after repodata.json; shard files the index no longer lists are deleted once unlisted for the
+ * grace period.
  */
 export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext): Promise<FinalizeResult> {
   await mkdir(ctx.tempDir, { recursive: true });
@@ -97,7 +111,7 @@ export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext)
   const scratch: string[] = [];
   const scratchFile = (name: string): string => {
     const path = `${stem}-${name}`;
-    scratch.push(path, `${path}.zst`);
+    scratch.push(path, `${path}.zst`, `${path}.bz2`);
     return path;
   };
   const subdirPrefix = `${ctx.channelPrefix}${input.subdir}/`;
@@ -164,6 +178,19 @@ export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext)
       note(changed, 'current_repodata.json.zst', 'current_repodata.json');
     }
 
+    if (input.repodataBz2 !== false) {
+      const started = performance.now();
+      const mode = input.repodataBz2 === true ? 'publish' : 'follow';
+      const bz2Written = await publishBz2Twin(`${subdirPrefix}repodata.json`, json, mode, publish);
+      note(bz2Written, 'repodata.json.bz2');
+      // Worth a line of its own: on a large subdir this can take longer than the rest of finalize.
+      if (bz2Written)
+        ctx.logger.info(
+          { subdir: input.subdir, ms: Math.round(performance.now() - started) },
+          'published repodata.json.bz2',
+        );
+    }
+
     const changed = await publishJsonWithZst(`${subdirPrefix}repodata.json`, json, input.zstdLevel, publish);
     note(changed, 'repodata.json.zst', 'repodata.json');
     if (changed)
@@ -175,6 +202,7 @@ export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext)
     if (!(input.shards ?? true)) stale.push(SHARD_INDEX_FILENAME);
     if (input.runExports === null) stale.push('run_exports.json', 'run_exports.json.zst');
     if (input.currentRepodata === false) stale.push('current_repodata.json', 'current_repodata.json.zst');
+    if (input.repodataBz2 === false) stale.push('repodata.json.bz2');
     const removedOutputs = (
       await deleteIfPresent(
         stale.map((name) => `${subdirPrefix}${name}`),

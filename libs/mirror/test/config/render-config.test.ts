@@ -19,7 +19,7 @@ describe('renderSyncConfig', () => {
     const rendered = renderSyncConfig(parseSyncConfig(''), { path: '/etc/cas-mirror' });
     const keys = rendered
       .split('\n')
-      .filter((line) => /^[a-z_]+:/.test(line))
+      .filter((line) => /^[a-z0-9_]+:/.test(line))
       .map((line) => line.slice(0, line.indexOf(':')));
     assert.equal(keys[0], 'path');
     assert.deepEqual([...keys.slice(1)].sort(), [...SYNC_CONFIG_KEYS].sort());

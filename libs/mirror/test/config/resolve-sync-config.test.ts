@@ -44,6 +44,7 @@ describe('resolveSyncConfig defaults', () => {
         grace_period_hours: 24,
         shards: true,
         current_repodata: false,
+        repodata_bz2: false,
       },
     );
   });

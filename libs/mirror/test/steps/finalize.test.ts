@@ -40,7 +40,7 @@ async function recipes(): Promise<Array<[string, PackageRecordJson]>> {
 }
 
 describe('finalizeSubdir', () => {
-  test('writes shards, then the index, run_exports, current_repodata, repodata.json.zst and repodata.json last', async () => {
+  test('writes shards, then the index, run_exports, current_repodata, repodata.json.bz2, .zst and repodata.json last', async () => {
     const { dir, cleanup } = await scratch('finalize-order');
     const fs = new FsObjectStore({ root: join(dir, 'store') });
     try {
@@ -54,6 +54,7 @@ describe('finalizeSubdir', () => {
         zstdLevel: 3,
         shards: true,
         currentRepodata: true,
+        repodataBz2: true,
         runExports: {
           info: {},
           entries: { 'dependency-2.0-0.conda': { run_exports: { weak: ['dependency'] } } },
@@ -75,6 +76,7 @@ describe('finalizeSubdir', () => {
         'run_exports.json',
         'current_repodata.json.zst',
         'current_repodata.json',
+        'repodata.json.bz2',
         'repodata.json.zst',
         'repodata.json',
       ]);
@@ -94,7 +96,8 @@ describe('finalizeSubdir', () => {
       assert.equal(again.changed, false);
       assert.equal(again.shards?.written, 0);
 
-      // A caller that knows nothing of run_exports or current_repodata (an import) leaves them alone.
+      // A caller that knows nothing of run_exports, current_repodata or repodata_bz2 (an import)
+      // leaves them alone.
       log.length = 0;
       await finalizeSubdir({ subdir: 'noarch', info: {}, removed: [], records, zstdLevel: 3 }, ctx);
       assert.deepEqual(
@@ -104,7 +107,7 @@ describe('finalizeSubdir', () => {
 
       // Turned off: removed after repodata.json, and the shard files start their grace period.
       const off = await finalizeSubdir(
-        { ...input, shards: false, currentRepodata: false, runExports: null },
+        { ...input, shards: false, currentRepodata: false, repodataBz2: false, runExports: null },
         ctx,
       );
       assert.deepEqual(off.removedOutputs, [
@@ -113,6 +116,7 @@ describe('finalizeSubdir', () => {
         'run_exports.json.zst',
         'current_repodata.json',
         'current_repodata.json.zst',
+        'repodata.json.bz2',
       ]);
       assert.equal(off.shards, undefined);
       for (const name of off.removedOutputs) assert.equal(await fs.head(`chan/noarch/${name}`), null, name);

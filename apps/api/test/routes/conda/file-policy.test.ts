@@ -14,6 +14,11 @@ describe('channelFilePolicy', () => {
         'repodata',
       ],
       [
+        { channel: 'cf', subdir: 'linux-64', file: 'repodata.json.bz2' },
+        'cf/linux-64/repodata.json.bz2',
+        'repodata',
+      ],
+      [
         { channel: 'cf', subdir: 'noarch', file: 'repodata_shards.msgpack.zst' },
         'cf/noarch/repodata_shards.msgpack.zst',
         'repodata',
@@ -48,6 +53,11 @@ describe('channelFilePolicy', () => {
     );
     assert.equal(channelFilePolicy({ channel: 'cf', file: 'a.json' }, 60)?.gzippable, true);
     assert.equal(channelFilePolicy({ channel: 'cf', file: 'a.json.zst' }, 60)?.gzippable, false);
+    const bz2 = channelFilePolicy({ channel: 'cf', subdir: 'linux-64', file: 'repodata.json.bz2' }, 60);
+    assert.deepEqual(
+      { contentType: bz2?.contentType, cacheControl: bz2?.cacheControl, gzippable: bz2?.gzippable },
+      { contentType: 'application/x-bzip2', cacheControl: 'public, max-age=60', gzippable: false },
+    );
   });
 
   it('refuses names that are not channel files', () => {

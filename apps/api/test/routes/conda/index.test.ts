@@ -109,6 +109,31 @@ function channelServingSuite(backend: string, openStore: () => Promise<StoreHand
       assert.equal(missing.statusCode, 404);
     });
 
+    it('serves repodata.json.bz2 (rattler HEADs it on a cold cache) with its own ETag, never encoded', async () => {
+      const url = '/conda/fixture/osx-64/repodata.json.bz2';
+      const bz2 = await get(url, { 'accept-encoding': 'gzip' });
+      assert.equal(bz2.statusCode, 200);
+      assert.deepEqual(bz2.rawPayload, file('osx-64/repodata.json.bz2'));
+      assert.equal(bz2.headers['content-type'], 'application/x-bzip2');
+      assert.equal(bz2.headers['content-encoding'], undefined);
+      assert.equal(bz2.headers['content-length'], String(file('osx-64/repodata.json.bz2').length));
+      assert.equal(bz2.headers['cache-control'], SHORT);
+      const etag = bz2.headers.etag as string;
+      assert.match(etag, /^"[^"]+"$/);
+      const json = await get('/conda/fixture/osx-64/repodata.json');
+      assert.notEqual(etag, json.headers.etag, 'the twin has an ETag of its own');
+      const head = await t.app.inject({ method: 'HEAD', url, headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(head.statusCode, 200);
+      assert.equal(head.headers.etag, etag);
+      assert.equal(head.headers['content-encoding'], undefined);
+      const revalidated = await get(url, { 'if-none-match': etag, 'accept-encoding': 'gzip' });
+      assert.equal(revalidated.statusCode, 304);
+      assert.equal(revalidated.headers.etag, etag);
+      // A subdir published without it (repodata_bz2 off) answers 404, which rattler takes as "unavailable".
+      const absent = await t.app.inject({ method: 'HEAD', url: '/conda/fixture/linux-64/repodata.json.bz2' });
+      assert.equal(absent.statusCode, 404);
+    });
+
     it('serves byte ranges with 206 and Content-Range, and 416 beyond the end', async () => {
       const bytes = file(`linux-64/${PACKAGE_CONDA}`);
       const url = `/conda/fixture/linux-64/${PACKAGE_CONDA}`;
@@ -149,7 +174,7 @@ function channelServingSuite(backend: string, openStore: () => Promise<StoreHand
       assert.equal((await get(url, { range: 'items=0-1' })).statusCode, 200);
     });
 
-    it('gzips .json only when the client asks, with its own ETag; never .zst, shards or packages', async () => {
+    it('gzips .json only when the client asks, with its own ETag; never .zst, .bz2, shards or packages', async () => {
       const json = await get('/conda/fixture/linux-64/repodata.json', { 'accept-encoding': 'gzip, deflate' });
       assert.equal(json.statusCode, 200);
       assert.equal(json.headers['content-encoding'], 'gzip');
@@ -171,6 +196,7 @@ function channelServingSuite(backend: string, openStore: () => Promise<StoreHand
       assert.equal(refused.headers['content-encoding'], undefined);
       for (const relPath of [
         'linux-64/repodata.json.zst',
+        'osx-64/repodata.json.bz2',
         'linux-64/repodata_shards.msgpack.zst',
         `linux-64/${SHARD_ZLIB}`,
         `linux-64/${PACKAGE_CONDA}`,
@@ -187,6 +213,7 @@ function channelServingSuite(backend: string, openStore: () => Promise<StoreHand
     it('sets Cache-Control and Content-Type by kind of file', async () => {
       const expectations: Array<[string, string, string]> = [
         ['linux-64/repodata.json.zst', SHORT, 'application/zstd'],
+        ['osx-64/repodata.json.bz2', SHORT, 'application/x-bzip2'],
         ['linux-64/repodata_shards.msgpack.zst', SHORT, 'application/zstd'],
         ['channeldata.json', SHORT, 'application/json'],
         [`linux-64/${PACKAGE_CONDA}`, IMMUTABLE, 'application/octet-stream'],

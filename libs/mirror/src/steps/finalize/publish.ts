@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { compressZstd } from '@condasync/conda';
+import { compressBzip2, compressZstd } from '@condasync/conda';
 import type { ObjectStore } from '@condasync/storage';
 
 /** Short max-age for metadata, so clients see a new sync within a minute but still cache between runs. */
@@ -95,6 +95,39 @@ export async function publishJsonWithZst(
     size: json.size,
     sha256: json.sha256,
     contentType: 'application/json',
+    cacheControl: METADATA_CACHE_CONTROL,
+    signal: ctx.signal,
+  });
+  return true;
+}
+
+/**
+ * What to do with the `.bz2` twin of a JSON document: `publish` keeps one in step with the JSON
+ * (writing it when missing), `follow` rewrites one only if it is already published (a caller that
+ * does not know the config must not leave a `.bz2` with other bytes than the JSON beside it).
+ */
+export type Bz2Twin = 'publish' | 'follow';
+
+/**
+ * Publishes the `.bz2` twin of a JSON document (one bzip2 stream of the same bytes), to be called
+ * before the JSON itself is published so that a client never finds a `.bz2` older than the JSON.
+ * Compressing is slow (a pure-JS encoder), so nothing is written when the stored JSON already has
+ * these bytes and the `.bz2` exists. The scratch file is `<json.path>.bz2`. True when written.
+ */
+export async function publishBz2Twin(
+  jsonKey: string,
+  json: HashedFile,
+  mode: Bz2Twin,
+  ctx: PublishContext,
+): Promise<boolean> {
+  const bz2Key = `${jsonKey}.bz2`;
+  const [currentJson, currentBz2] = await Promise.all([ctx.store.head(jsonKey), ctx.store.head(bz2Key)]);
+  if (currentBz2 === null ? mode === 'follow' : currentJson?.sha256 === json.sha256) return false;
+  const bz2 = await writeHashed(compressBzip2(createReadStream(json.path)), `${json.path}.bz2`);
+  await ctx.store.put(bz2Key, createReadStream(bz2.path), {
+    size: bz2.size,
+    sha256: bz2.sha256,
+    contentType: 'application/x-bzip2',
     cacheControl: METADATA_CACHE_CONTROL,
     signal: ctx.signal,
   });
