@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { type FixtureUpstream, startFixtureUpstream } from '../../../test/support/fixture-upstream.ts';
 import { resolveSyncConfig } from '../src/config/index.ts';
 import { MirrorError } from '../src/errors.ts';
@@ -13,7 +14,7 @@ describe('solver-exact subsets (environments)', () => {
   });
   after(() => upstream.close());
 
-  async function mirrored(raw: Record<string, unknown>): Promise<string[]> {
+  async function mirrored(raw: Record<string, unknown>, channel = upstream.channelUrl()): Promise<string[]> {
     const { dir, cleanup } = await scratch('env');
     try {
       const mirror = join(dir, 'mirror');
@@ -21,7 +22,7 @@ describe('solver-exact subsets (environments)', () => {
         mirror,
         join(dir, 'work'),
         testConfig({
-          channels: [upstream.channelUrl()],
+          channels: [channel],
           platforms: ['linux-64'],
           mirror_dir: mirror,
           ...raw,
@@ -50,6 +51,13 @@ describe('solver-exact subsets (environments)', () => {
       'dependent-1.0-0.conda',
       'dependent-2.0-0.conda',
     ]);
+  });
+
+  test('solves against a file:// channel too (served to the solver on a loopback port)', async () => {
+    const environments = [{ name: 'app', specs: ['another_dependent 1.*'] }];
+    const overHttp = await mirrored({ environments });
+    assert.deepEqual(await mirrored({ environments }, pathToFileURL(testRecipes).href), overHttp);
+    assert.equal(overHttp.length, 3);
   });
 
   test('several environments and pkg_list combine as a union', async () => {

@@ -1,6 +1,7 @@
 import { type Platform, simpleSolve } from '@conda-org/rattler';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { type LoopbackChannel, serveChannelFolder } from '../upstream/loopback-channel.ts';
 
 /** One environment to make installable from the mirror: specs solved for each platform. */
 export interface EnvironmentSpec {
@@ -20,7 +21,8 @@ export type SolvedSelection = Map<string, Set<string>>;
  * Solves every environment with rattler's solver (the one behind pixi) against the upstream
  * channels and returns the union of the solutions: an installable subset far smaller than a
  * dependency closure, which takes every version of every dependency. rattler fetches the
- * repodata it needs itself (sharded when the upstream offers it), so the channels must be http(s).
+ * repodata it needs itself (sharded when the upstream offers it) and only over http(s), so a
+ * file:// channel is served to it on a loopback port for the duration.
  */
 export async function solveEnvironments(
   environments: readonly EnvironmentSpec[],
@@ -28,18 +30,38 @@ export async function solveEnvironments(
   logger: Logger,
 ): Promise<SolvedSelection> {
   const selection: SolvedSelection = new Map();
-  // Only a solve needs http(s) channels; explicit lockfile entries are taken from any channel.
-  const channels = (): string[] =>
-    channelUrls.map((url) => {
-      if (url.startsWith('file:')) {
-        throw new MirrorError(
-          MirrorErrorCode.ConfigInvalid,
-          'environments are solved by fetching repodata over http(s); file:// channels cannot be solved against',
-          { details: [{ path: 'environments', message: 'needs http(s) channels' }] },
-        );
+  // Started at the first solve (explicit lockfile entries need none) and stopped at the end.
+  const loopbacks: LoopbackChannel[] = [];
+  let solveChannels: string[] | undefined;
+  const channels = async (): Promise<string[]> => {
+    if (solveChannels === undefined) {
+      solveChannels = [];
+      for (const url of channelUrls) {
+        if (url.startsWith('file:')) {
+          const served = await serveChannelFolder(url);
+          loopbacks.push(served);
+          solveChannels.push(served.url);
+        } else {
+          solveChannels.push(`${url.replace(/\/+$/, '')}/`);
+        }
       }
-      return `${url.replace(/\/+$/, '')}/`;
-    });
+    }
+    return solveChannels;
+  };
+  try {
+    await solveEach(environments, channels, selection, logger);
+  } finally {
+    await Promise.all(loopbacks.map((loopback) => loopback.close()));
+  }
+  return selection;
+}
+
+async function solveEach(
+  environments: readonly EnvironmentSpec[],
+  channels: () => Promise<string[]>,
+  selection: SolvedSelection,
+  logger: Logger,
+): Promise<void> {
   const add = (subdir: string, filename: string): void => {
     let names = selection.get(subdir);
     if (!names) {
@@ -68,7 +90,7 @@ export async function solveEnvironments(
       const subdirs = (platform === 'noarch' ? ['noarch'] : [platform, 'noarch']) as Platform[];
       let solved: Awaited<ReturnType<typeof simpleSolve>>;
       try {
-        solved = await simpleSolve([...environment.specs], channels(), subdirs, []);
+        solved = await simpleSolve([...environment.specs], await channels(), subdirs, []);
       } catch (error) {
         throw new MirrorError(
           MirrorErrorCode.RepodataInvalid,
@@ -86,5 +108,4 @@ export async function solveEnvironments(
       logger.info({ environment: environment.name, platform, packages: solved.length }, 'environment solved');
     }
   }
-  return selection;
 }
