@@ -43,6 +43,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
       { problems: policy.problems },
       'Redis is not configured as condasync needs (noeviction, AOF)',
     );
+  if (policy.unverified !== undefined) logger.warn(policy.unverified);
 
   const queueOptions = { connection: redis, prefix: config.queuePrefix };
   const queues = {

@@ -35,6 +35,8 @@ async function runCheck(what: string, check: () => Promise<string[]>): Promise<C
 
 /** `/livez` and `/readyz` (separate on purpose: a Redis outage must not restart the pod). */
 export default async function healthRoutes(app: FastifyInstance): Promise<void> {
+  // Probes come every few seconds: say once that the Redis policy cannot be checked.
+  let warnedUnverified = false;
   app.get('/livez', { schema: livezSchema }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: readyzSchema }, async (request, reply) => {
@@ -42,7 +44,12 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
       runCheck('redis', async () => {
         try {
           await app.redis.ping();
-          return (await checkRedisPolicy(app.redis)).problems;
+          const policy = await checkRedisPolicy(app.redis);
+          if (policy.unverified !== undefined && !warnedUnverified) {
+            warnedUnverified = true;
+            request.log.warn(policy.unverified);
+          }
+          return policy.problems;
         } catch (error) {
           request.log.warn({ err: error }, 'readiness: redis check failed');
           // Connection errors carry a code (their message names the address); server replies do not.

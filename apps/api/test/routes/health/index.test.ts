@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { checkRedisPolicy } from '@condasync/queue';
 import { startThrowawayRedis, type ThrowawayRedis } from '../../support/redis-server.ts';
 import { startTestApp, testS3Store } from '../../support/test-app.ts';
 
@@ -24,14 +25,32 @@ describe('/livez and /readyz', () => {
   describe('with a badly configured Redis', () => {
     let lru: ThrowawayRedis;
     let noAof: ThrowawayRedis;
+    let managed: ThrowawayRedis;
     before(async () => {
-      [lru, noAof] = await Promise.all([
+      [lru, noAof, managed] = await Promise.all([
         startThrowawayRedis(['--maxmemory-policy', 'allkeys-lru', '--appendonly', 'yes']),
         startThrowawayRedis(['--maxmemory-policy', 'noeviction', '--appendonly', 'no']),
+        // As ElastiCache and Memorystore do: CONFIG is not available to clients.
+        startThrowawayRedis(['--rename-command', 'CONFIG', '']),
       ]);
     });
     after(async () => {
-      await Promise.all([lru.stop(), noAof.stop()]);
+      await Promise.all([lru.stop(), noAof.stop(), managed.stop()]);
+    });
+
+    it('is ready when Redis refuses CONFIG GET (managed Redis), which it cannot check', async () => {
+      const policy = await checkRedisPolicy(managed.redis);
+      assert.equal(policy.ok, true);
+      assert.match(policy.unverified ?? '', /Redis refuses CONFIG GET \(ERR unknown command 'config'/i);
+      assert.match(policy.unverified ?? '', /maxmemory-policy noeviction and AOF/);
+      const t = await startTestApp({ redis: managed.redis });
+      try {
+        const response = await t.app.inject({ url: '/readyz' });
+        assert.equal(response.statusCode, 200, response.body);
+        assert.deepEqual(response.json().checks.redis, { ok: true, problems: [] });
+      } finally {
+        await t.close();
+      }
     });
 
     it('answers 503 naming the eviction policy', async () => {
