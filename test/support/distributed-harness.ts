@@ -59,6 +59,8 @@ export class DistributedHarness {
       CONDASYNC_WORKER_CONCURRENCY: '4',
       // Short locks so jobs of a killed worker are picked up again within seconds, not a minute.
       CONDASYNC_JOB_LOCK_SECONDS: '3',
+      // The fixture upstreams listen on loopback, which workers reach only with an allow-list.
+      CONDASYNC_UPSTREAM_ALLOW: 'http://127.0.0.1/',
     };
   }
 
@@ -67,13 +69,15 @@ export class DistributedHarness {
     return new DistributedHarness(env, bucket, await mkdtemp(join(tmpdir(), 'condasync-e2e-')));
   }
 
-  async startWorkers(count: number): Promise<RunningRole[]> {
+  /** Starts `count` worker processes; `extraEnv` overrides the harness's environment. */
+  async startWorkers(count: number, extraEnv: Record<string, string> = {}): Promise<RunningRole[]> {
     const started = await Promise.all(
       Array.from({ length: count }, () => {
         this.#started++;
         return startRole('worker', {
           ...this.env,
           CONDASYNC_WORK_DIR: join(this.workDir, `w${this.#started}`),
+          ...extraEnv,
         });
       }),
     );

@@ -126,6 +126,9 @@ export class MirrorInstallation {
       CONDASYNC_WORKER_METRICS_HOST: '127.0.0.1',
       CONDASYNC_WORKER_CONCURRENCY: '8',
       CONDASYNC_WORK_DIR: join(scratch, 'work'),
+      // The fixture upstreams listen on loopback, which workers reach only with an allow-list
+      // (each API is started with its own list).
+      CONDASYNC_UPSTREAM_ALLOW: 'http://127.0.0.1/',
     };
     return new MirrorInstallation(env, scratch);
   }

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
-import { redactUrl, type SyncConfig } from '@condasync/mirror';
+import { isIP } from 'node:net';
+import { isNonPublicAddress, redactUrl, type SyncConfig } from '@condasync/mirror';
 import type { ErrorDetail } from './errors.ts';
 
 /*
@@ -16,65 +16,6 @@ export const resolveWithSystem: HostResolver = async (hostname) =>
   (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
 
 const LOOKUP_TIMEOUT_MS = 5000;
-
-/** Loopback, private, link-local, CGNAT, documentation, multicast and reserved ranges. */
-const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['100::', 64],
-  ['2001:db8::', 32],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['fec0::', 10],
-  ['ff00::', 8],
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
-}
-// NAT64 (64:ff9b::/96) embeds an IPv4 address: judge that one, so IPv6-only clusters with DNS64
-// still reach public hosts while 64:ff9b::7f00:1 (loopback) stays refused.
-const NAT64 = new BlockList();
-NAT64.addSubnet('64:ff9b::', 96, 'ipv6');
-
-/** True for addresses the API must not let a sync reach. BlockList also matches ::ffff:a.b.c.d. */
-export function isNonPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return NON_PUBLIC.check(address, 'ipv4');
-  if (family !== 6) return true;
-  if (NAT64.check(address, 'ipv6')) {
-    const embedded = embeddedIpv4(address);
-    return embedded === null || NON_PUBLIC.check(embedded, 'ipv4');
-  }
-  return NON_PUBLIC.check(address, 'ipv6');
-}
-
-function embeddedIpv4(address: string): string | null {
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(address);
-  if (dotted?.[1] !== undefined) return dotted[1];
-  const groups = address.split(':');
-  const high = Number.parseInt(groups.at(-2) ?? '', 16);
-  const low = Number.parseInt(groups.at(-1) ?? '', 16);
-  if (Number.isNaN(high) || Number.isNaN(low)) return null;
-  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
-}
 
 /** True when `url` is `prefix` itself or below it; prefixes match whole path segments only. */
 export function isUnderPrefix(url: string, prefix: string): boolean {

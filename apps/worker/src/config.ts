@@ -20,6 +20,11 @@ export interface WorkerConfig {
   /** How long a job's lock lasts; a killed worker's jobs go to another worker after about this. */
   readonly jobLockMs: number;
   readonly logLevel: string;
+  /**
+   * CONDASYNC_UPSTREAM_ALLOW is set: the API admits only listed upstreams, so the worker connects
+   * wherever they resolve. Unset, it connects only to public addresses (checked at connect time).
+   */
+  readonly upstreamAllowListed: boolean;
 }
 
 export class WorkerConfigError extends Error {
@@ -61,6 +66,9 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     queuePrefix: env['CONDASYNC_QUEUE_PREFIX'] || DEFAULT_QUEUE_PREFIX,
     jobLockMs: integer('CONDASYNC_JOB_LOCK_SECONDS', 30, 1, 3600) * 1000,
     logLevel: env['CONDASYNC_LOG_LEVEL'] || 'info',
+    upstreamAllowListed: (env['CONDASYNC_UPSTREAM_ALLOW'] ?? '')
+      .split(',')
+      .some((entry) => entry.trim() !== ''),
   };
   if (problems.length > 0) throw new WorkerConfigError(problems);
   return Object.freeze(config);

@@ -84,6 +84,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     http: new UpstreamHttp({
       connectionsPerHost: Math.min(config.concurrency, 32),
       onRequest: (outcome) => metrics.upstreamRequests.inc({ outcome }),
+      publicAddressesOnly: !config.upstreamAllowListed,
     }),
     logger,
     metrics,

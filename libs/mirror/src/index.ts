@@ -38,6 +38,7 @@ export {
 export * from './sync-report.ts';
 export { type ChannelSource, channelSource } from './upstream/channel-source.ts';
 export { UpstreamHttp } from './upstream/http-client.ts';
+export { isNonPublicAddress, NonPublicAddressError, publicOnlyLookup } from './upstream/public-address.ts';
 export {
   fetchShardedChannels,
   fetchShardedRecords,

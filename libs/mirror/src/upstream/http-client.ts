@@ -2,6 +2,7 @@ import { Agent, type Dispatcher, request } from 'undici';
 import { redactUrl } from '../config/channel-url.ts';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import { parseRetryAfterMs } from './backoff.ts';
+import { isNonPublicLiteral, NonPublicAddressError, publicOnlyLookup } from './public-address.ts';
 
 export interface UpstreamHttpOptions {
   /** Cap on concurrent connections per upstream origin (undici's default is unlimited). */
@@ -15,6 +16,11 @@ export interface UpstreamHttpOptions {
   throughputWindowMs: number;
   /** Metric hook: one call per request with a bounded outcome label (`2xx`, `4xx`, `timeout`, …). */
   onRequest?: (outcome: string) => void;
+  /**
+   * Connect only to public addresses (checked at connect time, on every address DNS gives):
+   * workers without CONDASYNC_UPSTREAM_ALLOW, so a sync cannot reach the internal network.
+   */
+  publicAddressesOnly?: boolean;
 }
 
 export const defaultHttpOptions: UpstreamHttpOptions = {
@@ -60,12 +66,21 @@ export class UpstreamHttp {
       headersTimeout: this.#options.headersTimeoutMs,
       bodyTimeout: this.#options.bodyTimeoutMs,
       keepAliveTimeout: 4_000,
+      ...(this.#options.publicAddressesOnly ? { connect: { lookup: publicOnlyLookup } } : {}),
     });
   }
 
   /** Sends one request. Non-accepted statuses throw a MirrorError that says whether a retry may help. */
   async request(url: string, options: UpstreamRequest): Promise<UpstreamResponse> {
     const display = redactUrl(url);
+    // A lookup is never made for an address literal, so those are judged here.
+    if (this.#options.publicAddressesOnly && isNonPublicLiteral(new URL(url).hostname)) {
+      throw new MirrorError(
+        MirrorErrorCode.UpstreamHttp,
+        `${display} names a loopback, private or link-local address, which syncs may not reach without CONDASYNC_UPSTREAM_ALLOW`,
+        { transient: false },
+      );
+    }
     // One controller for the deadline, the watchdog and the caller's cancel signal. AbortSignal.any
     // plus AbortSignal.timeout cost several allocations, weak refs and a timer that outlives the
     // request, per request: a visible share of a small package's CPU time.
@@ -247,6 +262,12 @@ function abortReason(error: unknown, ctx: AbortContext): MirrorError {
       `${ctx.display}: no complete answer within the ${Math.round(ctx.options.deadlineMs / 1000)} s deadline`,
       { cause: error, transient: true },
     );
+  }
+  if (error instanceof NonPublicAddressError) {
+    return new MirrorError(MirrorErrorCode.UpstreamHttp, `${ctx.display}: ${error.message}`, {
+      cause: error,
+      transient: false,
+    });
   }
   const code = (error as { code?: string }).code ?? 'UNKNOWN';
   const message = error instanceof Error ? error.message : String(error);
