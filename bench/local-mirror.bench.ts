@@ -16,7 +16,7 @@
 //   raw+fsync    raw loop, fsync per file           <- the baseline for `mirror`
 //   mirror       runLocalSync, FsObjectStore with its default fsync (file + folder)
 //   mirror-nofs  runLocalSync, FsObjectStore { fsync: false }   (compared with `raw`)
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,7 @@ import { runInNewContext } from 'node:vm';
 import { resolveSyncConfig, runLocalSync, type SyncPhase, silentLogger } from '@condasync/mirror';
 import { FsObjectStore } from '@condasync/storage';
 import { type RawFile, rawCopyLoop } from './raw-copy-loop.ts';
+import { generate, startUpstream } from './support/bench-channel.ts';
 
 const MiB = 1024 * 1024;
 const VARIANTS = ['fetch', 'raw', 'raw+fsync', 'mirror', 'mirror-nofs'] as const;
@@ -105,40 +106,6 @@ async function listChannel(root: string, name: Channel['name']): Promise<Channel
     }
   }
   return { name, files, bytes: files.reduce((sum, file) => sum + file.size, 0) };
-}
-
-/** In a child process, so the generator's buffers do not count in this process's RSS. */
-function generate(outDir: string, total: number, size: string): void {
-  // 80 % in linux-64, 20 % in noarch, as on conda-forge.
-  const platform = Math.round(total * 0.8);
-  const script = path.join(import.meta.dirname, 'generate-channel.ts');
-  execFileSync(
-    process.execPath,
-    [
-      script,
-      '--out',
-      outDir,
-      '--packages',
-      String(platform),
-      '--noarch-packages',
-      String(total - platform),
-      '--size',
-      size,
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-}
-
-async function startUpstream(root: string): Promise<{ url: string; child: ChildProcess }> {
-  const cli = path.join(import.meta.dirname, '../test/support/fixture-upstream-cli.ts');
-  const child = spawn(process.execPath, [cli, '--root', root], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  for await (const chunk of child.stdout!) {
-    output += String(chunk);
-    const match = / at (http:\/\/\S+)/.exec(output);
-    if (match) return { url: match[1]!, child };
-  }
-  throw new Error(`fixture upstream exited before listening: ${output}`);
 }
 
 async function runVariant(
