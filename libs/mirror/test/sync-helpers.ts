@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FsObjectStore } from '@condasync/storage';
+import { FsObjectStore, type ObjectStore } from '@condasync/storage';
 import { resolveSyncConfig, type SyncConfig } from '../src/config/index.ts';
 import { runLocalSync } from '../src/local-sync.ts';
 import { silentLogger } from '../src/logger.ts';
@@ -36,9 +36,9 @@ export async function syncInto(
   mirrorDir: string,
   workDir: string,
   config: SyncConfig,
-  extra: { dryRun?: boolean; signal?: AbortSignal; now?: () => number } = {},
+  extra: { dryRun?: boolean; signal?: AbortSignal; now?: () => number; store?: ObjectStore } = {},
 ): Promise<SyncReport> {
-  const store = new FsObjectStore({ root: mirrorDir });
+  const { store = new FsObjectStore({ root: mirrorDir }), ...options } = extra;
   const http = new UpstreamHttp({ throughputWindowMs: 1_000, headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000 });
   try {
     return await runLocalSync({
@@ -48,7 +48,7 @@ export async function syncInto(
       workDir,
       logger: silentLogger,
       http,
-      ...extra,
+      ...options,
     });
   } finally {
     await http.close();

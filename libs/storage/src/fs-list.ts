@@ -12,6 +12,8 @@ export interface FsListContext {
   root: string;
   metaDirectory: string;
   onOperation: OperationHook | undefined;
+  /** Read each object's sidecar for its sha256 (one file read per object). */
+  sha256: boolean;
 }
 
 // Sorting a directory's entries by name, with "/" appended to folders, puts every key below a
@@ -36,7 +38,8 @@ async function readDirectory(context: FsListContext, relative: string): Promise<
 async function describe(context: FsListContext, key: string): Promise<ObjectInfo | undefined> {
   const file = await stat(join(context.root, key), { bigint: true }).catch(() => undefined);
   if (file === undefined || !file.isFile()) return undefined; // deleted while listing
-  return objectInfo(key, file, await readSidecar(context.metaDirectory, key, file));
+  const metadata = context.sha256 ? await readSidecar(context.metaDirectory, key, file) : undefined;
+  return objectInfo(key, file, metadata);
 }
 
 /** Walks `<root>` in key order, yielding the objects whose keys start with `prefix`. */

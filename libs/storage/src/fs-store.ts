@@ -21,6 +21,7 @@ import type {
   ConditionalPutOptions,
   GetOptions,
   GetResult,
+  ListOptions,
   ObjectInfo,
   ObjectStore,
   OperationHook,
@@ -262,11 +263,16 @@ export class FsObjectStore implements ObjectStore {
     });
   }
 
-  async *list(prefix: string): AsyncGenerator<ObjectInfo> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncGenerator<ObjectInfo> {
     validatePrefix(prefix);
     try {
       yield* listFiles(
-        { root: this.#root, metaDirectory: this.#metaDirectory, onOperation: this.#onOperation },
+        {
+          root: this.#root,
+          metaDirectory: this.#metaDirectory,
+          onOperation: this.#onOperation,
+          sha256: options.sha256 ?? true,
+        },
         prefix,
       );
     } catch (error) {

@@ -6,6 +6,7 @@ export type {
   ConditionalPutOptions,
   GetOptions,
   GetResult,
+  ListOptions,
   ObjectInfo,
   ObjectStore,
   OperationHook,

@@ -43,6 +43,15 @@ export interface GetResult {
   body: Readable;
 }
 
+export interface ListOptions {
+  /**
+   * false: leave `sha256` out when knowing it costs extra I/O per object (the filesystem store
+   * reads a sidecar file for it, and without it gives the stat-based ETag it uses for files of
+   * unknown hash). S3 listings never carry a sha256 either way. Default true.
+   */
+  sha256?: boolean;
+}
+
 export type PutBody = AsyncIterable<Uint8Array> | Uint8Array;
 
 /**
@@ -69,7 +78,7 @@ export interface ObjectStore {
   /** The object's info, or null when absent. */
   head(key: string): Promise<ObjectInfo | null>;
   /** Every object whose key starts with `prefix`, in UTF-8 byte order of keys; pages internally. */
-  list(prefix: string): AsyncGenerator<ObjectInfo>;
+  list(prefix: string, options?: ListOptions): AsyncGenerator<ObjectInfo>;
   /** Removes the object; an absent object is not an error. */
   delete(key: string): Promise<void>;
   /** Releases sockets and other resources; the store must not be used afterwards. */

@@ -115,6 +115,18 @@ export function registerReadContract(context: ContractContext): void {
     );
   });
 
+  it('lists without sha256 on request, with the same keys and sizes', async () => {
+    const base = folder();
+    const bodies = [100, 200, 300].map((size) => payload(size));
+    for (const [index, body] of bodies.entries()) await putBytes(store(), `${base}/pkg-${index}.conda`, body);
+    const full = await collect(store().list(`${base}/`));
+    const lean = await collect(store().list(`${base}/`, { sha256: false }));
+    assert.deepEqual(
+      lean.map((info) => [info.key, info.size, info.sha256]),
+      full.map((info) => [info.key, info.size, undefined]),
+    );
+  });
+
   it('round-trips keys with conda special characters (+ ! = ~ _ . % and non-ASCII)', async () => {
     const base = folder();
     const contents = new Map<string, Buffer>();

@@ -23,6 +23,7 @@ import { type ChannelSource, channelSource } from '../upstream/channel-source.ts
 import type { UpstreamHttp } from '../upstream/http-client.ts';
 import { fetchUpstreamFile, fetchUpstreamRepodata } from '../upstream/repodata-fetch.ts';
 import { fetchShardedChannels, type ShardedChannelRecords } from '../upstream/sharded-repodata.ts';
+import { replacedSincePublished } from './published-records.ts';
 import { type SolvedSelection, solveEnvironments } from './solve-environments.ts';
 import { hashStoredObject } from './stored-hash.ts';
 
@@ -340,19 +341,27 @@ async function diffAgainstStore(
   ctx: PlanContext,
 ): Promise<SubdirPlan> {
   const prefix = `${ctx.channelPrefix}${subdir}/`;
-  const stored = new Map<string, { size: number; sha256: string | undefined }>();
-  for await (const object of ctx.store.list(prefix)) {
+  // Sizes only: what every backend lists cheaply (a sha256 per object would cost the filesystem
+  // store one sidecar read each, most of a 500 k-object listing). Content changes under the same
+  // name are caught by comparing with the published repodata instead.
+  const stored = new Map<string, number>();
+  for await (const object of ctx.store.list(prefix, { sha256: false })) {
     const name = object.key.slice(prefix.length);
-    if (PACKAGE_FILE.test(name)) stored.set(name, { size: object.size, sha256: object.sha256 });
+    if (PACKAGE_FILE.test(name)) stored.set(name, object.size);
+  }
+  const replaced = await replacedSincePublished(ctx.store, prefix, subdir, records, ctx.logger);
+  for (const filename of replaced) {
+    if (stored.has(filename))
+      ctx.logger.info(
+        { subdir, filename },
+        'upstream replaced this file under the same name; fetching it again',
+      );
   }
   const downloads: string[] = [];
   let downloadBytes = 0;
   let present = 0;
   for (const [filename, { record }] of records) {
-    const have = stored.get(filename);
-    let usable = have !== undefined && have.size === record.size;
-    if (usable && record.sha256 !== undefined && have?.sha256 !== undefined)
-      usable = have.sha256 === record.sha256;
+    let usable = stored.get(filename) === record.size && !replaced.has(filename);
     if (usable && config.verify_checksum && record.sha256 !== undefined) {
       usable = (await hashStoredObject(ctx.store, `${prefix}${filename}`)) === record.sha256;
       if (!usable)
@@ -368,7 +377,7 @@ async function diffAgainstStore(
   downloads.sort();
   const removals = [...stored]
     .filter(([filename]) => !records.has(filename))
-    .map(([filename, { size }]) => ({ filename, size }))
+    .map(([filename, size]) => ({ filename, size }))
     .sort((a, b) => (a.filename < b.filename ? -1 : 1));
   return {
     subdir,
