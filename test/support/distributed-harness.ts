@@ -34,10 +34,13 @@ export class DistributedHarness {
   workers: RunningRole[] = [];
   #started = 0;
 
-  private constructor(env: Record<string, string>, bucket: string, workDir: string) {
-    this.redis = createRedisConnection(testRedisUrl(), { name: 'e2e-test' });
+  private constructor(env: Record<string, string>, bucket: string, workDir: string, redisUrl: string) {
+    this.redis = createRedisConnection(redisUrl, { name: 'e2e-test' });
     this.registry = new SyncRegistry(this.redis, { prefix: this.queuePrefix });
     this.planQueue = new Queue(QueueName.plan, { connection: this.redis, prefix: this.queuePrefix });
+    // Connection errors during a deliberate Redis outage are expected; ioredis reconnects by itself.
+    this.redis.on('error', () => {});
+    this.planQueue.on('error', () => {});
     this.store = new S3ObjectStore({
       bucket,
       prefix: 'mirror',
@@ -52,7 +55,7 @@ export class DistributedHarness {
     this.workDir = workDir;
     this.env = {
       ...env,
-      CONDASYNC_REDIS_URL: testRedisUrl(),
+      CONDASYNC_REDIS_URL: redisUrl,
       CONDASYNC_QUEUE_PREFIX: this.queuePrefix,
       CONDASYNC_WORKER_METRICS_PORT: '0',
       CONDASYNC_WORKER_METRICS_HOST: '127.0.0.1',
@@ -64,9 +67,10 @@ export class DistributedHarness {
     };
   }
 
-  static async create(name: string): Promise<DistributedHarness> {
+  /** `redisUrl`: another Redis than the suite's shared one (e.g. one the test restarts). */
+  static async create(name: string, redisUrl = testRedisUrl()): Promise<DistributedHarness> {
     const { bucket, env } = await createTestBucket(name);
-    return new DistributedHarness(env, bucket, await mkdtemp(join(tmpdir(), 'condasync-e2e-')));
+    return new DistributedHarness(env, bucket, await mkdtemp(join(tmpdir(), 'condasync-e2e-')), redisUrl);
   }
 
   /** Starts `count` worker processes; `extraEnv` overrides the harness's environment. */
