@@ -50,13 +50,46 @@ describe('Redis killed and restarted mid-sync', () => {
     assert.equal(view.counts.downloaded, 32, 'each package counted exactly once');
     for (const worker of harness.workers) assert.equal(worker.child.exitCode, null, 'no worker died');
 
+    await assertPublishedInFull('crash');
+  });
+
+  test('Redis wiped mid-sync: a new sync of the channel converges without fetching stored packages again', async () => {
+    for (const name of SLOW) upstream.setFault(`noarch/${name}`, { type: 'slow', bytesPerSecond: 2000 });
+    const lost = await harness.submit({
+      channels: [upstream.channelUrl()],
+      platforms: [],
+      dest_channel: 'wiped',
+    });
+    await harness.waitFor(lost, (v) => v.status === 'downloading' && v.counts.downloaded >= 5);
+    // Everything in Redis is gone (a new Redis without the old data): only storage remains.
+    await harness.redis.flushall();
+    upstream.clearFaults();
+    upstream.resetCounts();
+
+    const id = await harness.submit({
+      channels: [upstream.channelUrl()],
+      platforms: [],
+      dest_channel: 'wiped',
+    });
+    const view = await harness.waitForEnd(id, 90_000);
+    assert.equal(view.status, 'succeeded', JSON.stringify(view));
+    assert.ok(
+      view.counts.skipped >= 5,
+      `packages stored before the wipe are kept: ${JSON.stringify(view.counts)}`,
+    );
+    assert.equal(view.counts.downloaded + view.counts.skipped, 32);
+    for (const worker of harness.workers) assert.equal(worker.child.exitCode, null, 'no worker died');
+    await assertPublishedInFull('wiped');
+  });
+
+  async function assertPublishedInFull(channel: string): Promise<void> {
     const upstreamRepodata = JSON.parse(await readFile(join(testRecipes, 'noarch', 'repodata.json'), 'utf8'));
-    const published = JSON.parse((await harness.storedText('crash/noarch/repodata.json'))!);
+    const published = JSON.parse((await harness.storedText(`${channel}/noarch/repodata.json`))!);
     assert.deepEqual(published['packages.conda'], upstreamRepodata['packages.conda']);
     for (const [filename, record] of Object.entries(
       published['packages.conda'] as Record<string, { sha256: string }>,
     )) {
-      assert.equal(await harness.storedSha256(`crash/noarch/${filename}`), record.sha256, filename);
+      assert.equal(await harness.storedSha256(`${channel}/noarch/${filename}`), record.sha256, filename);
     }
-  });
+  }
 });
