@@ -1,17 +1,4 @@
-// Distributed mode: `condasync worker` processes copying a channel of many small packages from a
-// loopback upstream into a filesystem store, through a real Redis, with 1, 2, … workers (DESIGN
-// §6: ≥ 500 small packages/s per worker process, near-linear speed-up from 1 to 4 workers).
-//
-//   node bench/distributed.bench.ts [--packages 4000] [--workers 1,2] [--rounds 2]
-//     [--concurrency 16] [--dest /tmp]
-//
-// Needs `redis-server` on PATH (started here on a free port, with AOF and noeviction, and stopped
-// at the end). The sync is submitted as the API submits it (registry entry + plan job) and timed
-// from submission until the registry says it ended: plan, every package job and finalize.
-// The upstream and the channel generator run in their own processes.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,43 +13,12 @@ import {
   SyncRegistry,
   type SyncView,
 } from '../libs/queue/src/index.ts';
+import { startRestartableRedis } from '../test/support/restartable-redis.ts';
 import { type RunningRole, startRole } from '../test/support/roles.ts';
 import { generate, startUpstream } from './support/bench-channel.ts';
 
 function print(line = ''): void {
   process.stdout.write(`${line}\n`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function startRedis(dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes'],
-    { stdio: 'ignore' },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  const probe = createRedisConnection(url, { name: 'bench-probe', lazyConnect: true });
-  probe.on('error', () => {});
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await probe.connect();
-      await probe.config('SET', 'maxmemory-policy', 'noeviction');
-      probe.disconnect();
-      return { url, child };
-    } catch (error) {
-      if (attempt > 100) throw new Error('redis-server did not start', { cause: error });
-      probe.disconnect();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 }
 
 async function runOnce(
@@ -134,7 +90,7 @@ async function main(): Promise<void> {
   const root = mkdtempSync(path.join(values.dest, 'condasync-dist-channel-'));
   generate(path.join(root, 'small'), packages, 'small');
   const upstream = await startUpstream(root);
-  const redis = await startRedis(root);
+  const redis = await startRestartableRedis({ appendfsync: 'everysec' });
   try {
     const results = new Map<number, number[]>();
     for (let round = 0; round < Number(values.rounds); round++) {
@@ -163,7 +119,7 @@ async function main(): Promise<void> {
     }
   } finally {
     upstream.child.kill();
-    redis.child.kill('SIGKILL'); // a throwaway; SIGTERM would make it save first
+    await redis.stop();
     rmSync(root, { recursive: true, force: true });
   }
 }

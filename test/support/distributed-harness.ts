@@ -11,12 +11,12 @@ import {
   SyncRegistry,
   type SyncView,
 } from '@condasync/queue';
-import { S3ObjectStore } from '@condasync/storage';
+import type { S3ObjectStore } from '@condasync/storage';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type RunningRole, startRole } from './roles.ts';
-import { createTestBucket } from './s3-bucket.ts';
-import { testRedisUrl, testS3Credentials, testS3Endpoint, uniqueTestName } from './services.ts';
+import { createTestBucket, testS3Store } from './s3-bucket.ts';
+import { testRedisUrl, uniqueTestName } from './services.ts';
 
 /**
  * Real Redis, a fresh bucket on the real S3 server, and helpers to run `condasync worker`
@@ -41,17 +41,7 @@ export class DistributedHarness {
     // Connection errors during a deliberate Redis outage are expected; ioredis reconnects by itself.
     this.redis.on('error', () => {});
     this.planQueue.on('error', () => {});
-    this.store = new S3ObjectStore({
-      bucket,
-      prefix: 'mirror',
-      endpoint: testS3Endpoint(),
-      forcePathStyle: true,
-      region: testS3Credentials.region,
-      credentials: {
-        accessKeyId: testS3Credentials.accessKeyId,
-        secretAccessKey: testS3Credentials.secretAccessKey,
-      },
-    });
+    this.store = testS3Store(bucket);
     this.workDir = workDir;
     this.env = {
       ...env,

@@ -17,7 +17,7 @@ export interface RestartableRedis {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as { port: number };
@@ -25,8 +25,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** `appendfsync always`: every acknowledged write is on disk before a kill, as DESIGN §7 asks of production. */
-export async function startRestartableRedis(): Promise<RestartableRedis> {
+/**
+ * With `appendfsync always` (the default here) every acknowledged write is on disk before a kill;
+ * `everysec` is Redis's own default, for benchmarks.
+ */
+export async function startRestartableRedis(
+  options: { appendfsync?: 'always' | 'everysec' } = {},
+): Promise<RestartableRedis> {
   const dir = await mkdtemp(path.join(tmpdir(), 'condasync-redis-restart-'));
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
@@ -48,7 +53,7 @@ export async function startRestartableRedis(): Promise<RestartableRedis> {
         '--appendonly',
         'yes',
         '--appendfsync',
-        'always',
+        options.appendfsync ?? 'always',
         '--maxmemory-policy',
         'noeviction',
       ],

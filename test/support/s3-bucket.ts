@@ -1,4 +1,5 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3ObjectStore } from '@condasync/storage';
 import { testS3Credentials, testS3Endpoint, uniqueTestName } from './services.ts';
 
 /** A fresh bucket on the test S3 server and the env vars that point condasync at it. */
@@ -31,4 +32,19 @@ export async function createTestBucket(
       AWS_SECRET_ACCESS_KEY: testS3Credentials.secretAccessKey,
     },
   };
+}
+
+/** An S3ObjectStore on the test S3 server (path-style, test credentials). */
+export function testS3Store(bucket: string, prefix = 'mirror'): S3ObjectStore {
+  return new S3ObjectStore({
+    bucket,
+    prefix,
+    endpoint: testS3Endpoint(),
+    region: testS3Credentials.region,
+    credentials: {
+      accessKeyId: testS3Credentials.accessKeyId,
+      secretAccessKey: testS3Credentials.secretAccessKey,
+    },
+    forcePathStyle: true,
+  });
 }

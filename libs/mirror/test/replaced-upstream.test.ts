@@ -3,9 +3,8 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FsObjectStore, type ObjectStore, S3ObjectStore } from '@condasync/storage';
-import { createTestBucket } from '../../../test/support/s3-bucket.ts';
-import { testS3Credentials, testS3Endpoint } from '../../../test/support/services.ts';
+import { FsObjectStore, type ObjectStore } from '@condasync/storage';
+import { createTestBucket, testS3Store } from '../../../test/support/s3-bucket.ts';
 import { copyChannel, readJson, scratch, syncInto, testConfig, testRecipes } from './sync-helpers.ts';
 
 const REPACKED = 'dependency-1.0-0.conda';
@@ -30,19 +29,7 @@ describe('a package replaced upstream under the same name and size', () => {
       const { dir, cleanup } = await scratch('replaced');
       const bucket = backend === 's3' ? (await createTestBucket('replaced')).bucket : '';
       const openStore = (): ObjectStore =>
-        backend === 'filesystem'
-          ? new FsObjectStore({ root: join(dir, 'mirror') })
-          : new S3ObjectStore({
-              bucket,
-              prefix: 'mirror',
-              endpoint: testS3Endpoint(),
-              forcePathStyle: true,
-              region: testS3Credentials.region,
-              credentials: {
-                accessKeyId: testS3Credentials.accessKeyId,
-                secretAccessKey: testS3Credentials.secretAccessKey,
-              },
-            });
+        backend === 'filesystem' ? new FsObjectStore({ root: join(dir, 'mirror') }) : testS3Store(bucket);
       try {
         const upstream = await copyChannel(testRecipes, dir);
         const config = testConfig({

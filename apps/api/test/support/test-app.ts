@@ -4,16 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRedisConnection, type QueueName } from '@condasync/queue';
-import { FsObjectStore, type ObjectStore, S3ObjectStore } from '@condasync/storage';
+import { FsObjectStore, type ObjectStore } from '@condasync/storage';
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import {
-  testRedisUrl,
-  testS3Credentials,
-  testS3Endpoint,
-  uniqueTestName,
-} from '../../../../test/support/services.ts';
+import { testRedisUrl, testS3Endpoint, uniqueTestName } from '../../../../test/support/services.ts';
 import { type BuildAppOptions, buildApp, loadApiConfig } from '../../src/index.ts';
 
 export const API_TOKEN = 'api-token-0123456789abcdef';
@@ -117,18 +112,6 @@ export async function createTestBucket(): Promise<string> {
   return bucket;
 }
 
-export function testS3Store(bucket: string, prefix = 'mirror'): S3ObjectStore {
-  return new S3ObjectStore({
-    bucket,
-    prefix,
-    endpoint: testS3Endpoint(),
-    region: testS3Credentials.region,
-    credentials: {
-      accessKeyId: testS3Credentials.accessKeyId,
-      secretAccessKey: testS3Credentials.secretAccessKey,
-    },
-    forcePathStyle: true,
-  });
-}
+export { testS3Store } from '../../../../test/support/s3-bucket.ts';
 
 export const authHeader = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });

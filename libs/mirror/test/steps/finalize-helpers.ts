@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeShard, decodeShardIndex, type ShardIndex, verifyShard } from '@condasync/conda';
-import { allRecords, readJson } from '../sync-helpers.ts';
+import {
+  decodeShard,
+  decodeShardIndex,
+  type PackageRecordJson,
+  type ShardIndex,
+  verifyShard,
+} from '@condasync/conda';
+import { allRecords, readJson, testRecipes } from '../sync-helpers.ts';
 
 type Records = Record<string, Record<string, unknown>>;
 
@@ -71,4 +77,11 @@ export async function publishedRecords(mirror: string, subdir: string): Promise<
 export async function fixtureEntries(path: string): Promise<Array<[string, Record<string, unknown>]>> {
   const document = JSON.parse(await readFile(path, 'utf8')) as Record<string, Records | undefined>;
   return [...Object.entries(document['packages'] ?? {}), ...Object.entries(document['packages.conda'] ?? {})];
+}
+
+/** conda's test-recipes noarch records, as finalize takes them. */
+export async function testRecipesEntries(): Promise<Array<[string, PackageRecordJson]>> {
+  return (await fixtureEntries(join(testRecipes, 'noarch', 'repodata.json'))) as Array<
+    [string, PackageRecordJson]
+  >;
 }

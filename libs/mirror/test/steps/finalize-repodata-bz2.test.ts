@@ -3,13 +3,13 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { decompressBzip2, type PackageRecordJson } from '@condasync/conda';
+import { decompressBzip2 } from '@condasync/conda';
 import { FsObjectStore } from '@condasync/storage';
 import { silentLogger } from '../../src/logger.ts';
 import { METADATA_CACHE_CONTROL } from '../../src/steps/finalize/publish.ts';
 import { finalizeSubdir } from '../../src/steps/finalize.ts';
 import { scratch, syncInto, testConfig, testRecipes } from '../sync-helpers.ts';
-import { exists, fixtureEntries, publishedFileStamps } from './finalize-helpers.ts';
+import { exists, publishedFileStamps, testRecipesEntries } from './finalize-helpers.ts';
 
 async function bunzip(path: string): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -17,18 +17,12 @@ async function bunzip(path: string): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-async function recipes(): Promise<Array<[string, PackageRecordJson]>> {
-  return (await fixtureEntries(join(testRecipes, 'noarch', 'repodata.json'))) as Array<
-    [string, PackageRecordJson]
-  >;
-}
-
 describe('finalize: repodata.json.bz2', () => {
   test('written before repodata.json, the same bytes, only when missing or changed; removed when off', async () => {
     const { dir, cleanup } = await scratch('finalize-bz2');
     const store = new FsObjectStore({ root: join(dir, 'store') });
     try {
-      const records = await recipes();
+      const records = await testRecipesEntries();
       const json = join(dir, 'store', 'chan', 'noarch', 'repodata.json');
       const bz2 = `${json}.bz2`;
       const tempDir = join(dir, 'tmp');

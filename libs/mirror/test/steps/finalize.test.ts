@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { PackageRecordJson } from '@condasync/conda';
 import { FsObjectStore, type ObjectStore } from '@condasync/storage';
 import { silentLogger } from '../../src/logger.ts';
 import { finalizeSubdir } from '../../src/steps/finalize.ts';
-import { scratch, testRecipes } from '../sync-helpers.ts';
-import { fixtureEntries } from './finalize-helpers.ts';
+import { scratch } from '../sync-helpers.ts';
+import { testRecipesEntries } from './finalize-helpers.ts';
 
 /** The real filesystem store, with the keys it was asked to write and delete, in order. */
 function recording(store: ObjectStore): { store: ObjectStore; log: string[] } {
@@ -33,19 +32,13 @@ function recording(store: ObjectStore): { store: ObjectStore; log: string[] } {
   return { store: wrapped, log };
 }
 
-async function recipes(): Promise<Array<[string, PackageRecordJson]>> {
-  return (await fixtureEntries(join(testRecipes, 'noarch', 'repodata.json'))) as Array<
-    [string, PackageRecordJson]
-  >;
-}
-
 describe('finalizeSubdir', () => {
   test('writes shards, then the index, run_exports, current_repodata, repodata.json.bz2, .zst and repodata.json last', async () => {
     const { dir, cleanup } = await scratch('finalize-order');
     const fs = new FsObjectStore({ root: join(dir, 'store') });
     try {
       const { store, log } = recording(fs);
-      const records = await recipes();
+      const records = await testRecipesEntries();
       const input = {
         subdir: 'noarch',
         info: { subdir: 'noarch' },
