@@ -14,6 +14,7 @@ import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { finalizeChannel } from './finalize/channel.ts';
 import { finalizeSubdir } from './finalize.ts';
+import { runPool } from './run-pool.ts';
 
 export interface ImportOptions {
   /** A channel folder: `<sourceDir>/<subdir>/<package files>`, with or without repodata.json. */
@@ -23,8 +24,12 @@ export interface ImportOptions {
   tempDir: string;
   logger: Logger;
   zstdLevel: number;
+  /** Archives read, and packages stored, at once (default 8). */
+  concurrency?: number;
   signal?: AbortSignal;
 }
+
+const DEFAULT_IMPORT_CONCURRENCY = 8;
 
 export interface ImportedSubdir {
   subdir: string;
@@ -76,6 +81,7 @@ export async function importFolder(options: ImportOptions): Promise<ImportedSubd
 }
 
 async function importSubdir(subdir: string, options: ImportOptions): Promise<ImportedSubdir> {
+  const concurrency = options.concurrency ?? DEFAULT_IMPORT_CONCURRENCY;
   const dir = join(options.sourceDir, subdir);
   const files = (await readdir(dir).catch(() => [] as string[]))
     .filter((name) => PACKAGE_FILE.test(name))
@@ -112,13 +118,15 @@ async function importSubdir(subdir: string, options: ImportOptions): Promise<Imp
     }
   } else if (files.length > 0) {
     recordsFrom = 'archives';
-    for (const filename of files) {
-      try {
-        const built = await buildIndexRecord(filename, createReadStream(join(dir, filename)), subdir);
-        records.set(filename, built.record);
-      } catch (error) {
-        rejected.push({ filename, reason: (error as Error).message });
-      }
+    // Read in parallel (each archive is mostly waiting on the disk), applied in folder order.
+    const outcomes = await inParallel(files, concurrency, async (filename) => {
+      const built = await buildIndexRecord(filename, createReadStream(join(dir, filename)), subdir);
+      return built.record;
+    });
+    for (const [index, filename] of files.entries()) {
+      const outcome = outcomes[index]!;
+      if ('value' in outcome) records.set(filename, outcome.value);
+      else rejected.push({ filename, reason: outcome.error.message });
     }
   }
 
@@ -144,24 +152,25 @@ async function importSubdir(subdir: string, options: ImportOptions): Promise<Imp
 
   // Packages first, each verified against the record that will list it.
   let imported = 0;
-  for (const [filename, record] of records) {
+  const toStore = [...records];
+  const stored = await inParallel(toStore, concurrency, async ([filename, record]) => {
     const key = `${options.channelPrefix}${subdir}/${filename}`;
-    try {
-      const existing = await options.store.head(key);
-      if (existing?.sha256 !== undefined && existing.sha256 === record.sha256) {
-        imported++;
-        continue;
-      }
-      if (record.sha256 === undefined) throw new Error('the record has no sha256 to verify the file against');
-      await options.store.put(key, createReadStream(join(dir, filename)), {
-        size: record.size,
-        sha256: record.sha256,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+    const existing = await options.store.head(key);
+    if (existing?.sha256 !== undefined && existing.sha256 === record.sha256) return;
+    if (record.sha256 === undefined) throw new Error('the record has no sha256 to verify the file against');
+    await options.store.put(key, createReadStream(join(dir, filename)), {
+      size: record.size,
+      sha256: record.sha256,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  });
+  for (const [index, [filename]] of toStore.entries()) {
+    const outcome = stored[index]!;
+    if ('value' in outcome) {
       imported++;
-    } catch (error) {
+    } else {
       records.delete(filename);
-      rejected.push({ filename, reason: (error as Error).message });
+      rejected.push({ filename, reason: outcome.error.message });
     }
   }
 
@@ -217,4 +226,27 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+type Outcome<R> = { value: R } | { error: Error };
+
+/** `work` over `items`, `concurrency` at a time; each item's result or error, in item order. */
+async function inParallel<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<R>,
+): Promise<Array<Outcome<R>>> {
+  const outcomes = new Array<Outcome<R>>(items.length);
+  await runPool(
+    items.map((_, index) => index),
+    concurrency,
+    async (index) => {
+      try {
+        outcomes[index] = { value: await work(items[index]!) };
+      } catch (error) {
+        outcomes[index] = { error: error instanceof Error ? error : new Error(String(error)) };
+      }
+    },
+  );
+  return outcomes;
 }
