@@ -25,7 +25,12 @@ export interface WorkerConfig {
    * wherever they resolve. Unset, it connects only to public addresses (checked at connect time).
    */
   readonly upstreamAllowListed: boolean;
+  /** Queues this process takes jobs from (CONDASYNC_WORKER_QUEUES; default all three). */
+  readonly queues: readonly WorkerQueue[];
 }
+
+export const WORKER_QUEUES = ['plan', 'package', 'finalize'] as const;
+export type WorkerQueue = (typeof WORKER_QUEUES)[number];
 
 export class WorkerConfigError extends Error {
   readonly problems: readonly string[];
@@ -53,6 +58,19 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     }
     return value;
   };
+  const queues = (env['CONDASYNC_WORKER_QUEUES'] || WORKER_QUEUES.join(','))
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const queue of queues) {
+    if (!(WORKER_QUEUES as readonly string[]).includes(queue)) {
+      problems.push(
+        `CONDASYNC_WORKER_QUEUES lists unknown queue "${queue}" (known: ${WORKER_QUEUES.join(', ')})`,
+      );
+    }
+  }
+  if (queues.length === 0)
+    problems.push(`CONDASYNC_WORKER_QUEUES lists no queue (known: ${WORKER_QUEUES.join(', ')})`);
   const config: WorkerConfig = {
     redisUrl: required('CONDASYNC_REDIS_URL'),
     storageUrl: required('CONDASYNC_STORAGE_URL'),
@@ -69,6 +87,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     upstreamAllowListed: (env['CONDASYNC_UPSTREAM_ALLOW'] ?? '')
       .split(',')
       .some((entry) => entry.trim() !== ''),
+    queues: [...new Set(queues)] as WorkerQueue[],
   };
   if (problems.length > 0) throw new WorkerConfigError(problems);
   return Object.freeze(config);

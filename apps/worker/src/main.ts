@@ -110,20 +110,33 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
         throw error;
       }
     };
-  const workers = [
-    new Worker<PlanJobData>(QueueName.plan, timed('plan', planProcessor(services)), {
-      ...workerOptions,
-      concurrency: 1,
-    }),
-    new Worker<PackageJobData>(QueueName.package, timed('package', packageProcessor(services)), {
-      ...workerOptions,
-      concurrency: config.concurrency,
-    }),
-    new Worker<FinalizeJobData>(QueueName.finalize, timed('finalize', finalizeProcessor(services)), {
-      ...workerOptions,
-      concurrency: 1,
-    }),
-  ];
+  // Only the queues this process serves (e.g. plan on a few large-memory pods, packages on many).
+  const serves = new Set(config.queues);
+  const workers: Worker[] = [];
+  if (serves.has('plan')) {
+    workers.push(
+      new Worker<PlanJobData>(QueueName.plan, timed('plan', planProcessor(services)), {
+        ...workerOptions,
+        concurrency: 1,
+      }),
+    );
+  }
+  if (serves.has('package')) {
+    workers.push(
+      new Worker<PackageJobData>(QueueName.package, timed('package', packageProcessor(services)), {
+        ...workerOptions,
+        concurrency: config.concurrency,
+      }),
+    );
+  }
+  if (serves.has('finalize')) {
+    workers.push(
+      new Worker<FinalizeJobData>(QueueName.finalize, timed('finalize', finalizeProcessor(services)), {
+        ...workerOptions,
+        concurrency: 1,
+      }),
+    );
+  }
   for (const worker of workers) {
     worker.on('failed', (job, error) =>
       logger.warn(
@@ -136,7 +149,10 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
 
   const server = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
   const metricsPort = (server.address() as AddressInfo).port;
-  logger.info({ concurrency: config.concurrency, metricsPort, store: store.description }, 'worker started');
+  logger.info(
+    { queues: config.queues, concurrency: config.concurrency, metricsPort, store: store.description },
+    'worker started',
+  );
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {

@@ -21,6 +21,22 @@ describe('loadWorkerConfig', () => {
     );
   });
 
+  test('serves the queues CONDASYNC_WORKER_QUEUES lists, all three by default', () => {
+    assert.deepEqual(loadWorkerConfig(REQUIRED).queues, ['plan', 'package', 'finalize']);
+    assert.deepEqual(
+      loadWorkerConfig({ ...REQUIRED, CONDASYNC_WORKER_QUEUES: ' package, package ,finalize' }).queues,
+      ['package', 'finalize'],
+    );
+    assert.throws(
+      () => loadWorkerConfig({ ...REQUIRED, CONDASYNC_WORKER_QUEUES: 'plan,download' }),
+      /CONDASYNC_WORKER_QUEUES lists unknown queue "download" \(known: plan, package, finalize\)/,
+    );
+    assert.throws(
+      () => loadWorkerConfig({ ...REQUIRED, CONDASYNC_WORKER_QUEUES: ' , ' }),
+      /CONDASYNC_WORKER_QUEUES lists no queue/,
+    );
+  });
+
   test('names every missing or invalid variable at once', () => {
     assert.throws(
       () => loadWorkerConfig({ CONDASYNC_WORKER_CONCURRENCY: 'many' }),
