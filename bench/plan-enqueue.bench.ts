@@ -6,6 +6,7 @@
 // job per record. Timed from submission until the plan job completed.
 //
 //   node bench/plan-enqueue.bench.ts [--records 500000] [--dest /tmp] [--log]
+//   BENCH_WORKER_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' node bench/plan-enqueue.bench.ts
 //
 // Needs `redis-server` on PATH (started here, AOF everysec, and stopped at the end). Reports the
 // worker's peak RSS (VmHWM) and Redis's peak memory for the queued jobs.
@@ -75,6 +76,9 @@ async function main(): Promise<void> {
       CONDASYNC_UPSTREAM_ALLOW: pathToFileURL(upstream).href,
       CONDASYNC_WORK_DIR: path.join(dir, 'work'),
       CONDASYNC_LOG_LEVEL: 'info',
+      ...(process.env['BENCH_WORKER_NODE_OPTIONS']
+        ? { NODE_OPTIONS: process.env['BENCH_WORKER_NODE_OPTIONS'] }
+        : {}),
     },
     /"level":|./,
   );

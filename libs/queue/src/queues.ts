@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * The queue contract between the API (producer) and the workers (consumers): queue names, job
@@ -39,7 +39,8 @@ export interface FinalizeJobData {
   subdir: string;
 }
 
-const shortHash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 24);
+// One-shot hash(): no Hash object per call, which showed in enqueueing 500 k jobs.
+const shortHash = (text: string): string => hash('sha256', text).slice(0, 24);
 
 /** Every package job id of a sync starts with this (the API uses it to cancel waiting jobs). */
 export function packageJobIdPrefix(syncId: string): string {

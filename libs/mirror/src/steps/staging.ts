@@ -37,6 +37,8 @@ export interface StagedRecord {
   record: PackageRecordJson;
 }
 
+const STAGING_CHUNK_CHARS = 1 << 20;
+
 const stagingPrefix = (syncId: string): string => `.condasync/staging/${syncId}/`;
 const recordsKey = (syncId: string, subdir: string): string => `${stagingPrefix(syncId)}${subdir}.records`;
 const metaKey = (syncId: string, subdir: string): string => `${stagingPrefix(syncId)}${subdir}.meta.json`;
@@ -55,12 +57,24 @@ export async function stageSubdirPlan(
     await pipeline(
       Readable.from(
         (function* () {
+          // About 1 MB per chunk: one Buffer and one hash update per chunk, not per record.
+          let pending: string[] = [];
+          let pendingLength = 0;
+          const chunk = (): Buffer => {
+            const bytes = Buffer.from(pending.join(''));
+            hash.update(bytes);
+            size += bytes.byteLength;
+            pending = [];
+            pendingLength = 0;
+            return bytes;
+          };
           for (const [filename, { record, channelIndex }] of plan.records) {
-            const line = Buffer.from(`${filename}\t${channelIndex}\t${canonicalRecordJson(record)}\n`);
-            hash.update(line);
-            size += line.byteLength;
-            yield line;
+            const line = `${filename}\t${channelIndex}\t${canonicalRecordJson(record)}\n`;
+            pending.push(line);
+            pendingLength += line.length;
+            if (pendingLength >= STAGING_CHUNK_CHARS) yield chunk();
           }
+          if (pending.length > 0) yield chunk();
         })(),
       ),
       createWriteStream(scratch),
