@@ -178,7 +178,11 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
 
   const solved =
     config.environments.length > 0
-      ? await solveEnvironments(config.environments, config.channels, ctx.logger)
+      ? await solveEnvironments(config.environments, config.channels, ctx.logger, {
+          http: ctx.http,
+          deadlineMs: config.download_timeout_seconds * 1000,
+          minBytesPerSecond: config.min_bytes_per_second,
+        })
       : null;
 
   const subdirs: SubdirPlan[] = [];

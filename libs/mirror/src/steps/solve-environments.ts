@@ -1,7 +1,11 @@
 import { type Platform, simpleSolve } from '@conda-org/rattler';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { type LoopbackChannel, serveChannelFolder } from '../upstream/loopback-channel.ts';
+import {
+  type LoopbackChannels,
+  type ProxyOptions,
+  serveChannelsForSolver,
+} from '../upstream/loopback-channel.ts';
 
 /** One environment to make installable from the mirror: specs solved for each platform. */
 export interface EnvironmentSpec {
@@ -21,37 +25,27 @@ export type SolvedSelection = Map<string, Set<string>>;
  * Solves every environment with rattler's solver (the one behind pixi) against the upstream
  * channels and returns the union of the solutions: an installable subset far smaller than a
  * dependency closure, which takes every version of every dependency. rattler fetches the
- * repodata it needs itself (sharded when the upstream offers it) and only over http(s), so a
- * file:// channel is served to it on a loopback port for the duration.
+ * repodata it needs itself (sharded when the upstream offers it), so it is given loopback URLs
+ * for the duration: a file:// channel's folder served as is, an http(s) channel proxied through
+ * `proxy.http`, so that its fetches follow the same address policy and deadlines as ours.
  */
 export async function solveEnvironments(
   environments: readonly EnvironmentSpec[],
   channelUrls: readonly string[],
   logger: Logger,
+  proxy: ProxyOptions,
 ): Promise<SolvedSelection> {
   const selection: SolvedSelection = new Map();
   // Started at the first solve (explicit lockfile entries need none) and stopped at the end.
-  const loopbacks: LoopbackChannel[] = [];
-  let solveChannels: string[] | undefined;
+  let gateway: LoopbackChannels | undefined;
   const channels = async (): Promise<string[]> => {
-    if (solveChannels === undefined) {
-      solveChannels = [];
-      for (const url of channelUrls) {
-        if (url.startsWith('file:')) {
-          const served = await serveChannelFolder(url);
-          loopbacks.push(served);
-          solveChannels.push(served.url);
-        } else {
-          solveChannels.push(`${url.replace(/\/+$/, '')}/`);
-        }
-      }
-    }
-    return solveChannels;
+    gateway ??= await serveChannelsForSolver(channelUrls, proxy);
+    return gateway.urls;
   };
   try {
     await solveEach(environments, channels, selection, logger);
   } finally {
-    await Promise.all(loopbacks.map((loopback) => loopback.close()));
+    await gateway?.close();
   }
   return selection;
 }
