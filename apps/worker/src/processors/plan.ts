@@ -50,22 +50,21 @@ export function planProcessor(services: WorkerServices) {
           logger: log,
           ...(signal ? { signal } : {}),
         });
+        const counts = plan.subdirs.map((s) => ({
+          subdir: s.subdir,
+          selected: s.records.size,
+          planned: s.downloads.length,
+          skipped: s.present,
+          bytesPlanned: s.downloadBytes,
+        }));
         for (const subdir of plan.subdirs) {
           await stageSubdirPlan(syncId, subdir, {
             store: services.store,
             tempDir: tempDirOf(services.config),
+            releaseRecords: true,
           });
         }
-        await registry.recordPlan(
-          syncId,
-          plan.subdirs.map((s) => ({
-            subdir: s.subdir,
-            selected: s.records.size,
-            planned: s.downloads.length,
-            skipped: s.present,
-            bytesPlanned: s.downloadBytes,
-          })),
-        );
+        await registry.recordPlan(syncId, counts);
       }
       if (!(await registry.setStatus(syncId, 'downloading'))) return 'cancelled while planning';
       const jobs = await enqueueFromStaging(services, syncId, config.retries + 1);

@@ -43,11 +43,15 @@ const stagingPrefix = (syncId: string): string => `.condasync/staging/${syncId}/
 const recordsKey = (syncId: string, subdir: string): string => `${stagingPrefix(syncId)}${subdir}.records`;
 const metaKey = (syncId: string, subdir: string): string => `${stagingPrefix(syncId)}${subdir}.meta.json`;
 
-/** Writes a subdir's planned records and metadata to the store (records first, through a scratch file). */
+/**
+ * Writes a subdir's planned records and metadata to the store (records first, through a scratch
+ * file). With `releaseRecords`, each record is removed from `plan.records` once written, so that a
+ * caller done with them (the plan job) frees a large subdir's memory while it is staged.
+ */
 export async function stageSubdirPlan(
   syncId: string,
   plan: SubdirPlan,
-  ctx: { store: ObjectStore; tempDir: string },
+  ctx: { store: ObjectStore; tempDir: string; releaseRecords?: boolean },
 ): Promise<void> {
   await mkdir(ctx.tempDir, { recursive: true });
   const scratch = join(ctx.tempDir, `${syncId}-${plan.subdir}-${process.pid}.records`);
@@ -70,6 +74,8 @@ export async function stageSubdirPlan(
           };
           for (const [filename, { record, channelIndex }] of plan.records) {
             const line = `${filename}\t${channelIndex}\t${canonicalRecordJson(record)}\n`;
+            // The caller is done with the record: let it go now, not after the last of 500 k.
+            if (ctx.releaseRecords) plan.records.delete(filename);
             pending.push(line);
             pendingLength += line.length;
             if (pendingLength >= STAGING_CHUNK_CHARS) yield chunk();
