@@ -5,16 +5,10 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { resolveSyncConfig } from '../libs/mirror/src/index.ts';
-import {
-  createRedisConnection,
-  newSyncId,
-  planJobId,
-  QueueName,
-  SyncRegistry,
-  type SyncView,
-} from '../libs/queue/src/index.ts';
+import { createRedisConnection, QueueName, SyncRegistry, type SyncView } from '../libs/queue/src/index.ts';
 import { startRestartableRedis } from '../test/support/restartable-redis.ts';
 import { type RunningRole, startRole } from '../test/support/roles.ts';
+import { submitSyncAsApi } from '../test/support/submit-sync.ts';
 import { generate, startUpstream } from './support/bench-channel.ts';
 
 function print(line = ''): void {
@@ -50,10 +44,8 @@ async function runOnce(
       platforms: ['linux-64'],
       dest_channel: 'bench',
     });
-    const id = newSyncId();
     const started = performance.now();
-    await registry.create({ id, destChannel: config.dest_channel, config });
-    await planQueue.add('plan', { syncId: id }, { jobId: planJobId(id), attempts: 3 });
+    const id = await submitSyncAsApi(registry, planQueue, config);
     let view: SyncView | null = null;
     for (;;) {
       view = await registry.get(id);

@@ -17,15 +17,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Queue } from 'bullmq';
 import { resolveSyncConfig } from '../libs/mirror/src/index.ts';
-import {
-  createRedisConnection,
-  newSyncId,
-  planJobId,
-  QueueName,
-  SyncRegistry,
-} from '../libs/queue/src/index.ts';
+import { createRedisConnection, planJobId, QueueName, SyncRegistry } from '../libs/queue/src/index.ts';
 import { startRestartableRedis } from '../test/support/restartable-redis.ts';
 import { startRole } from '../test/support/roles.ts';
+import { submitSyncAsApi } from '../test/support/submit-sync.ts';
 import { argument, print } from './support/bench-utils.ts';
 import { writeSyntheticRepodata } from './support/synthetic-repodata.ts';
 
@@ -88,10 +83,8 @@ async function main(): Promise<void> {
       platforms: ['linux-64'],
       dest_channel: 'forge',
     });
-    const id = newSyncId();
     const started = performance.now();
-    await registry.create({ id, destChannel: config.dest_channel, config });
-    await planQueue.add('plan', { syncId: id }, { jobId: planJobId(id), attempts: 1 });
+    const id = await submitSyncAsApi(registry, planQueue, config, 1);
     for (;;) {
       const state = await (await planQueue.getJob(planJobId(id)))?.getState();
       if (state === 'completed') break;

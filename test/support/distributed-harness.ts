@@ -3,20 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveSyncConfig } from '@condasync/mirror';
-import {
-  createRedisConnection,
-  newSyncId,
-  planJobId,
-  QueueName,
-  SyncRegistry,
-  type SyncView,
-} from '@condasync/queue';
+import { createRedisConnection, QueueName, SyncRegistry, type SyncView } from '@condasync/queue';
 import type { S3ObjectStore } from '@condasync/storage';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type RunningRole, startRole } from './roles.ts';
 import { createTestBucket, testS3Store } from './s3-bucket.ts';
 import { testRedisUrl, uniqueTestName } from './services.ts';
+import { submitSyncAsApi } from './submit-sync.ts';
 
 /**
  * Real Redis, a fresh bucket on the real S3 server, and helpers to run `condasync worker`
@@ -81,11 +75,7 @@ export class DistributedHarness {
 
   /** Submits a sync exactly as `POST /v1/syncs` does (registry entry + plan job). */
   async submit(raw: Record<string, unknown>): Promise<string> {
-    const id = newSyncId();
-    const config = resolveSyncConfig({ retries: 1, ...raw });
-    await this.registry.create({ id, destChannel: config.dest_channel, config });
-    await this.planQueue.add('plan', { syncId: id }, { jobId: planJobId(id), attempts: 3 });
-    return id;
+    return submitSyncAsApi(this.registry, this.planQueue, resolveSyncConfig({ retries: 1, ...raw }));
   }
 
   async waitFor(id: string, done: (view: SyncView) => boolean, timeoutMs = 60_000): Promise<SyncView> {
