@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`): installs what the tests need, starts Redis and an S3 server
 # on free loopback ports, runs the type check, the linter and every node:test file, and stops
-# what it started. Works on a fresh Debian machine as root and on a developer's machine.
+# what it started. `npm test -- FILE…` runs only those test files. Works on a fresh Debian
+# machine as root and on a developer's machine.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -65,7 +66,7 @@ launch_services
 export TMPDIR="$TEST_TMP/tmp"
 
 # 3. Static checks, then the tests.
-collect_test_files
+collect_test_files "$@"
 step_started="$(now_seconds)"
 log "tsc --noEmit -p tsconfig.json"
 npx --no-install tsc --noEmit -p tsconfig.json || die "type check failed"

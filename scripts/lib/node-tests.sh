@@ -7,7 +7,10 @@ readonly TEST_ROOT_GLOBS=("libs/*/test" "apps/*/test" "test")
 TEST_FILES=()
 TEST_SUMMARY_LINE=""
 
+# With arguments (`npm test -- FILE…`), only those files run; each must be a test file the full
+# run would find.
 collect_test_files() {
+  local requested=("$@")
   local roots=() root
   shopt -s nullglob
   for root in "${TEST_ROOT_GLOBS[@]}"; do
@@ -36,6 +39,20 @@ collect_test_files() {
     die "move or rename them"
   fi
   ((${#TEST_FILES[@]} > 0)) || die "found no *.test.ts files under libs/*/test, apps/*/test or test/"
+  if ((${#requested[@]} > 0)); then
+    local file unknown=()
+    for file in "${requested[@]}"; do
+      file="${file#./}"
+      printf '%s\n' "${TEST_FILES[@]}" | grep -qFx -- "$file" || unknown+=("$file")
+    done
+    if ((${#unknown[@]} > 0)); then
+      printf '%s\n' "${unknown[@]}" | indent >&2
+      die "not test files of this repository (paths are relative to its root)"
+    fi
+    TEST_FILES=("${requested[@]#./}")
+    log "running ${#TEST_FILES[@]} of the test files, as asked"
+    return
+  fi
   log "found ${#TEST_FILES[@]} test files"
 }
 
