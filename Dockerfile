@@ -1,5 +1,7 @@
 # condasync: one image for every role (`condasync api`, `condasync worker`, `condasync sync`).
-FROM node:24-slim
+# The exact Node of .nvmrc (test/toolchain.test.ts keeps the two equal).
+ARG NODE_VERSION=24.22.3
+FROM node:${NODE_VERSION}-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

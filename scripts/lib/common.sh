@@ -1,10 +1,18 @@
 # shellcheck shell=bash
-# Shared helpers for scripts/test.sh. Sourced, never executed.
+# Shared helpers for scripts/test.sh and ./condasync. Sourced, never executed.
 
-log() { printf '[test] %s\n' "$*" >&2; }
+# The tag in front of every line these scripts print ("[test] …", "[condasync] …").
+LOG_TAG="${LOG_TAG:-test}"
+# 1: the routine "already there" lines are not printed (./condasync's later runs start silently).
+LOG_QUIET="${LOG_QUIET:-0}"
+
+log() { printf '[%s] %s\n' "$LOG_TAG" "$*" >&2; }
+
+# Routine progress that a quiet caller does not want to see on every run.
+log_routine() { ((LOG_QUIET)) || log "$@"; }
 
 die() {
-  printf '[test] ERROR: %s\n' "$*" >&2
+  printf '[%s] ERROR: %s\n' "$LOG_TAG" "$*" >&2
   exit 1
 }
 
@@ -37,4 +45,36 @@ log_tail() {
   else
     printf '    | (log %s is empty)\n' "$file" >&2
   fi
+}
+
+# apt-get install of Debian packages, as root only, with the output kept out of sight unless it
+# fails. `why` says what they are for, in the error a non-root user sees.
+apt_install() {
+  local why="$1"
+  shift
+  [[ "$(id -u)" == "0" ]] ||
+    die "$why needs $*, and installing them needs root: run 'sudo apt-get install -y $*', then try again"
+  command -v apt-get >/dev/null 2>&1 || die "$why needs $*, and apt-get is missing: install them by hand"
+  local apt_log policy_rc_d=/usr/sbin/policy-rc.d added_policy=0 status=0
+  apt_log="$(mktemp)"
+  # Packages such as redis-server would start a system-wide service on install that nobody stops;
+  # Debian's policy-rc.d hook (exit 101 = "not allowed") prevents that.
+  if [[ ! -e "$policy_rc_d" ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy_rc_d"
+    chmod +x "$policy_rc_d"
+    added_policy=1
+  fi
+  {
+    DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+  } >"$apt_log" 2>&1 || status=$?
+  if ((added_policy)); then
+    rm -f "$policy_rc_d"
+  fi
+  if ((status != 0)); then
+    log_tail "$apt_log"
+    rm -f "$apt_log"
+    die "apt-get install $* failed (exit $status)"
+  fi
+  rm -f "$apt_log"
 }

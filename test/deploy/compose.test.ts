@@ -43,7 +43,7 @@ test('the Dockerfile installs every workspace and starts the CLI', async () => {
       `${workspace} manifest copied before npm ci`,
     );
   }
-  assert.match(dockerfile, /^FROM node:24/m);
+  assert.match(dockerfile, /^FROM node:\$\{NODE_VERSION\}-slim$/m);
   assert.match(dockerfile, /ENTRYPOINT \["node", "apps\/cli\/bin\/condasync\.js"\]/);
   assert.match(dockerfile, /^USER node$/m);
 });

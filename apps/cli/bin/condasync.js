@@ -3,7 +3,7 @@
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   process.stderr.write(
-    `condasync needs Node.js 24 or newer; this is ${process.version}. Install Node 24 (see README.md).\n`,
+    `condasync needs Node.js 24 or newer; this is ${process.version}. Run ./condasync from the repository instead: it installs the pinned Node by itself (README.md).\n`,
   );
   process.exit(2);
 }
