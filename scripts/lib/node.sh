@@ -88,7 +88,8 @@ ensure_npm_dependencies() {
   log "npm ci (npm $(npm --version))"
   local started
   started="$(now_seconds)"
-  (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+  # Its report goes to stderr: stdout is the command's own (./condasync sync --json on a first run).
+  (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2) || die "npm ci failed"
   npm_install_recipe >"$NPM_STAMP"
   log "npm ci took $(($(now_seconds) - started))s"
 }
