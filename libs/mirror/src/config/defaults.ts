@@ -1,5 +1,7 @@
-import type { FilterEntry, SyncConfig } from './types.ts';
-import type { LicenseFamily } from './vocabulary.ts';
+/*
+ * Named default values the key table (keys.ts) is built from. SYNC_CONFIG_DEFAULTS, the default of
+ * every key, is made from the table.
+ */
 
 /** Freezes a list but keeps the mutable array type the SyncConfig interface uses. */
 export function frozenList<T>(items: T[]): T[] {
@@ -44,38 +46,3 @@ export const LIMITS = {
   grace_period_hours: { min: 0, max: 24 * 365 },
   server_port: { min: 1, max: 65535 },
 } as const;
-
-/** Defaults of every key whose default does not depend on another key (`channels` does). */
-export const SYNC_CONFIG_DEFAULTS: Readonly<Omit<SyncConfig, 'channels'>> = Object.freeze({
-  remote_url: DEFAULT_REMOTE_URL,
-  platforms: frozenList<string>([...DEFAULT_PLATFORMS]),
-  dest_channel: 'anaconda',
-  dest_site: null,
-  mirror_dir: null,
-  pkg_list: null,
-  include_dependencies: false,
-  environments: frozenList([]),
-  python_versions: null,
-  license_blacklist: frozenList<LicenseFamily>([]),
-  blacklist: frozenList<FilterEntry>([]),
-  whitelist: frozenList<FilterEntry>([]),
-  verify_checksum: false,
-  delta: false,
-  delta_dir: null,
-  fetch_installers: false,
-  dir_names: frozenList(['archive']),
-  repodata_source: 'repodata.json',
-  log_level: 'info',
-  log_dir: null,
-  server_port: null,
-  server_log_dir: null,
-  concurrency: 16,
-  retries: 4,
-  download_timeout_seconds: 900,
-  min_bytes_per_second: 4096,
-  zstd_level: 3,
-  grace_period_hours: 24,
-  shards: true,
-  current_repodata: false,
-  repodata_bz2: false,
-});

@@ -5,17 +5,18 @@ export {
   DEFAULT_PLATFORMS,
   DEFAULT_REMOTE_URL,
   LIMITS,
-  SYNC_CONFIG_DEFAULTS,
 } from './defaults.ts';
 export {
   type EnvironmentFileContent,
   expandEnvironmentFiles,
   parseEnvironmentFile,
 } from './environment-file.ts';
+export type { ConfigKeySpec } from './key-spec.ts';
+export { keySpec, SYNC_CONFIG_DEFAULTS, SYNC_CONFIG_KEY_TABLE, SYNC_CONFIG_KEYS } from './keys.ts';
 export { parseSyncConfig } from './load-sync-config.ts';
 export { type RenderOptions, renderSyncConfig } from './render-config.ts';
 export { type ResolveOptions, resolveSyncConfig } from './resolve-sync-config.ts';
-export { SYNC_CONFIG_KEYS, syncConfigJsonSchema } from './schema.ts';
+export { syncConfigJsonSchema } from './schema.ts';
 export type { EnvironmentConfig, FilterEntry, FilterObject, SyncConfig, SyncConfigKey } from './types.ts';
 export {
   KNOWN_SUBDIRS,

@@ -1,53 +1,7 @@
 import { dump } from 'js-yaml';
 import { redactUrl } from './channel-url.ts';
-import type { SyncConfig, SyncConfigKey } from './types.ts';
-
-/** cas-sync's `--show-config` order, so the two outputs can be compared line by line. */
-const CAS_SYNC_KEY_ORDER = [
-  'remote_url',
-  'mirror_dir',
-  'platforms',
-  'fetch_installers',
-  'repodata_source',
-  'dir_names',
-  'server_log_dir',
-  'server_port',
-  'dest_site',
-  'dest_channel',
-  'verify_checksum',
-  'delta',
-  'delta_dir',
-  'log_dir',
-  'log_level',
-  'python_versions',
-  'pkg_list',
-  'license_blacklist',
-  'blacklist',
-  'whitelist',
-  'channels',
-] as const satisfies readonly SyncConfigKey[];
-
-const CONDASYNC_KEY_ORDER = [
-  'include_dependencies',
-  'environments',
-  'concurrency',
-  'retries',
-  'download_timeout_seconds',
-  'min_bytes_per_second',
-  'zstd_level',
-  'grace_period_hours',
-  'shards',
-  'current_repodata',
-  'repodata_bz2',
-] as const satisfies readonly SyncConfigKey[];
-
-/** Short lists print inline like cas-sync did; lists that grow long or hold mappings print a line per entry. */
-const INLINE_LISTS = new Set<SyncConfigKey>([
-  'platforms',
-  'dir_names',
-  'python_versions',
-  'license_blacklist',
-]);
+import { keySpec, SYNC_CONFIG_KEYS } from './keys.ts';
+import type { SyncConfig } from './types.ts';
 
 export interface RenderOptions {
   /** The config file's path, printed first as cas-sync did. */
@@ -66,15 +20,16 @@ export function renderSyncConfig(config: SyncConfig, options: RenderOptions = {}
   if (options.path !== undefined) {
     lines.push(renderEntry('path', options.path, false));
   }
-  for (const key of CAS_SYNC_KEY_ORDER) {
-    let value: unknown = config[key];
-    if (key === 'remote_url') value = url(config.remote_url);
-    if (key === 'channels') value = config.channels.map(url);
-    lines.push(renderEntry(key, value, INLINE_LISTS.has(key)));
-  }
-  lines.push('# condasync additions');
-  for (const key of CONDASYNC_KEY_ORDER) {
-    lines.push(renderEntry(key, config[key], false));
+  // The table lists cas-sync's keys in cas-sync's `--show-config` order, so the two outputs can be
+  // compared line by line; condasync's additions follow under a comment.
+  for (const origin of ['cas-sync', 'condasync'] as const) {
+    if (origin === 'condasync') lines.push('# condasync additions');
+    for (const key of SYNC_CONFIG_KEYS.filter((candidate) => keySpec(candidate).origin === origin)) {
+      let value: unknown = config[key];
+      if (key === 'remote_url') value = url(config.remote_url);
+      if (key === 'channels') value = config.channels.map(url);
+      lines.push(renderEntry(key, value, keySpec(key).inline === true));
+    }
   }
   return `${lines.join('\n')}\n`;
 }

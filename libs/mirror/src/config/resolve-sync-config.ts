@@ -1,8 +1,10 @@
 import { type ConfigProblem, MirrorError, MirrorErrorCode } from '../errors.ts';
 import { checkRemoteUrl, redactUrl, resolveChannelEntry } from './channel-url.ts';
-import { DEFAULT_CHANNEL_NAMES, frozenList, SYNC_CONFIG_DEFAULTS } from './defaults.ts';
+import { DEFAULT_CHANNEL_NAMES, frozenList } from './defaults.ts';
+import { keySpec, SYNC_CONFIG_DEFAULTS } from './keys.ts';
 import { describeValue, schemaProblems } from './schema-problems.ts';
 import type { EnvironmentConfig, FilterEntry, SyncConfig } from './types.ts';
+import { unsupportedKeyProblems } from './unsupported-keys.ts';
 import { checkFilterEntry, checkLicenseFamily, checkLogLevel, checkPythonVersion } from './value-checks.ts';
 import type { LicenseFamily } from './vocabulary.ts';
 import { LICENSE_FAMILIES, REPODATA_SOURCES, type RepodataSource } from './vocabulary.ts';
@@ -26,6 +28,7 @@ export function resolveSyncConfig(raw: unknown, options: ResolveOptions = {}): S
     throw invalidConfig(problems, options.sourceName);
   }
   const config = normalise(input as Record<string, unknown>, problems);
+  problems.push(...unsupportedKeyProblems(input as Record<string, unknown>, problems));
   if (problems.length > 0) {
     throw invalidConfig(inFileOrder(problems, Object.keys(input)), options.sourceName);
   }
@@ -177,7 +180,8 @@ function normalise(input: Record<string, unknown>, problems: ConfigProblem[]): S
 
   const delta = bool(input['delta'], defaults.delta);
   const deltaDir = text(input['delta_dir'], 'delta_dir', report);
-  if (delta && deltaDir === null) {
+  // While delta itself is refused as not supported yet, asking for its folder would mislead.
+  if (delta && deltaDir === null && keySpec('delta').notYet === undefined) {
     report('delta_dir', 'is required when delta is true (the folder the new packages are written to)');
   }
 

@@ -1,5 +1,5 @@
 import { parseMatchSpec } from '@condasync/conda';
-import { BUILD_GLOB_PATTERN, FILTER_NAME_PATTERN, VERSION_SPEC_PATTERN } from './schema.ts';
+import { BUILD_GLOB_PATTERN, FILTER_NAME_PATTERN, VERSION_SPEC_PATTERN } from './patterns.ts';
 import { describeValue } from './schema-problems.ts';
 import { closestMatch } from './suggest.ts';
 import type { FilterEntry, FilterObject } from './types.ts';

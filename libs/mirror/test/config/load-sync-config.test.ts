@@ -92,10 +92,10 @@ describe('parseSyncConfig: condasync examples', () => {
         'license_blacklist[0]',
         'blacklist[2].name',
         'blacklist[3]',
+        'delta',
         'log_level',
         'concurrency',
         'zstd_level',
-        'delta_dir',
       ],
     );
     const text = JSON.stringify(problems);
@@ -152,7 +152,8 @@ describe('parseSyncConfig: YAML details', () => {
 
   test('YAML 1.2 core schema: dates stay text, yes/no are text, True/False are booleans', () => {
     assert.equal(parseSyncConfig('dest_site: 2024-01-01').dest_site, '2024-01-01');
-    assert.equal(parseSyncConfig('fetch_installers: True').fetch_installers, true);
+    assert.equal(parseSyncConfig('current_repodata: True').current_repodata, true);
+    assert.equal(parseSyncConfig('shards: False').shards, false);
     const problems = configProblems(() => parseSyncConfig('verify_checksum: on'));
     assert.match(problemAt(problems, 'verify_checksum'), /got the string 'on'.*write true or false/);
   });

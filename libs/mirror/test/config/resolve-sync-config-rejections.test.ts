@@ -82,9 +82,10 @@ describe('resolveSyncConfig rejections name the key path', () => {
     );
   });
 
-  test('delta requires delta_dir', () => {
+  test('delta is refused as not supported yet, without also asking for delta_dir', () => {
     const problems = configProblems(() => resolveSyncConfig({ delta: true }));
-    assert.match(problemAt(problems, 'delta_dir'), /^is required when delta is true/);
+    assert.match(problemAt(problems, 'delta'), /^'delta' is not supported yet/);
+    assert.equal(problems.length, 1);
   });
 
   test('python_versions: bad text, and floats whose text is already lost', () => {
@@ -240,7 +241,7 @@ describe('resolveSyncConfig rejections name the key path', () => {
     );
     assert.deepEqual(
       problems.map((problem) => problem.path),
-      ['zstd_level', 'blacklst', 'channels[0]', 'pkg_list', 'delta_dir'],
+      ['zstd_level', 'blacklst', 'channels[0]', 'pkg_list', 'delta'],
     );
   });
 

@@ -189,7 +189,6 @@ describe('resolveSyncConfig normalisation', () => {
       min_bytes_per_second: 0,
       zstd_level: 22,
       grace_period_hours: 0,
-      server_port: 8080,
     });
     assert.deepEqual(
       [
@@ -199,15 +198,22 @@ describe('resolveSyncConfig normalisation', () => {
         config.min_bytes_per_second,
         config.zstd_level,
         config.grace_period_hours,
-        config.server_port,
       ],
-      [256, 0, 30.5, 0, 22, 0, 8080],
+      [256, 0, 30.5, 0, 22, 0],
     );
   });
 
-  test('delta with delta_dir is accepted', () => {
-    const config = resolveSyncConfig({ delta: true, delta_dir: '/srv/delta' });
-    assert.equal(config.delta, true);
-    assert.equal(config.delta_dir, '/srv/delta');
+  test('keys not supported yet are accepted at their default, which asks for nothing', () => {
+    const config = resolveSyncConfig({
+      delta: false,
+      delta_dir: null,
+      fetch_installers: false,
+      dir_names: ['archive'],
+      log_dir: null,
+      server_port: null,
+      server_log_dir: null,
+    });
+    assert.equal(config.delta, false);
+    assert.deepEqual(config.dir_names, ['archive']);
   });
 });

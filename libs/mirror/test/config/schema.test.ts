@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Ajv } from 'ajv';
+import { withKeyReference } from '../../src/config/config-docs.ts';
 import {
   resolveSyncConfig,
   SYNC_CONFIG_DEFAULTS,
@@ -37,10 +38,21 @@ describe('syncConfigJsonSchema', () => {
 describe('docs/configuration.md', () => {
   const docs = readFileSync(DOCS, 'utf8');
 
-  test('has a reference table row for every key', () => {
+  test('its key tables are the ones the key table generates (node scripts/write-config-docs.ts)', () => {
+    assert.equal(
+      withKeyReference(docs),
+      docs,
+      'run `node scripts/write-config-docs.ts` and commit the result',
+    );
     for (const key of SYNC_CONFIG_KEYS) {
       assert.match(docs, new RegExp(`^\\| \`${key}\` +\\|`, 'm'), `no table row for ${key}`);
     }
+  });
+
+  test('a key table that changes makes the docs check fail', () => {
+    const stale = docs.replace('Retries per download', 'Attempts per download');
+    assert.notEqual(stale, docs);
+    assert.notEqual(withKeyReference(stale), stale);
   });
 
   test('its --show-config example is what renderSyncConfig prints', async () => {
