@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { zstdCompressSync } from 'node:zlib';
-import { compressBzip2Sync } from '../libs/conda/src/bzip2/index.ts';
+import { compressBzip2Sync } from '@condasync/conda';
 import { json, type TarMember, tarArchive, zipArchive } from '../libs/conda/test/package/archive-builders.ts';
 import { seededRandom } from './support/bench-utils.ts';
 

@@ -10,8 +10,14 @@
 //   rattler   per-call cost of rattler's WASM objects, and of our memoized wrappers
 import { spawnSync } from 'node:child_process';
 import { Version, VersionSpec } from '@conda-org/rattler';
-import { compileFilter, type FilterableRecord, type FilterRules } from '../libs/conda/src/filter/index.ts';
-import { compareVersions, versionCacheStats, versionMatches } from '../libs/conda/src/version/index.ts';
+import {
+  compareVersions,
+  compileFilter,
+  type FilterableRecord,
+  type FilterRules,
+  versionCacheStats,
+  versionMatches,
+} from '@condasync/conda';
 import { argument, peakRssMiB, print, seededRandom } from './support/bench-utils.ts';
 
 type Subdirs = Map<string, Map<string, FilterableRecord>>;

@@ -15,9 +15,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { resolveSyncConfig } from '@condasync/mirror';
+import { createRedisConnection, planJobId, QueueName, SyncRegistry } from '@condasync/queue';
 import { Queue } from 'bullmq';
-import { resolveSyncConfig } from '../libs/mirror/src/index.ts';
-import { createRedisConnection, planJobId, QueueName, SyncRegistry } from '../libs/queue/src/index.ts';
 import { startRestartableRedis } from '../test/support/restartable-redis.ts';
 import { startRole } from '../test/support/roles.ts';
 import { submitSyncAsApi } from '../test/support/submit-sync.ts';

@@ -14,9 +14,9 @@ import { copyFile, mkdir, open, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseRepodata } from '../libs/conda/src/repodata/index.ts';
-import { planSync, resolveSyncConfig, silentLogger, UpstreamHttp } from '../libs/mirror/src/index.ts';
-import { FsObjectStore } from '../libs/storage/src/index.ts';
+import { parseRepodata } from '@condasync/conda';
+import { planSync, resolveSyncConfig, silentLogger, UpstreamHttp } from '@condasync/mirror';
+import { FsObjectStore } from '@condasync/storage';
 import { argument, cpuSeconds, peakRssMiB, print } from './support/bench-utils.ts';
 import { writeSyntheticRepodata } from './support/synthetic-repodata.ts';
 

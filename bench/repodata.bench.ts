@@ -22,7 +22,7 @@ import {
   parseRepodata,
   type RepodataWriterEntry,
   writeRepodata,
-} from '../libs/conda/src/repodata/index.ts';
+} from '@condasync/conda';
 import { argument, close, peakRssMiB, print, write } from './support/bench-utils.ts';
 import { writeSyntheticRepodata } from './support/synthetic-repodata.ts';
 

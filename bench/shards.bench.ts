@@ -23,11 +23,13 @@ import {
   canonicalRecordJson,
   compareFilenames,
   compressZstd,
+  generateShards,
   parseRepodata,
   type RepodataWriterEntry,
+  SHARD_INDEX_FILENAME,
+  shardFilename,
   writeRepodata,
-} from '../libs/conda/src/repodata/index.ts';
-import { generateShards, SHARD_INDEX_FILENAME, shardFilename } from '../libs/conda/src/shards/index.ts';
+} from '@condasync/conda';
 import { argument, close, cpuSeconds, peakRssMiB, print, write } from './support/bench-utils.ts';
 import { writeSyntheticRepodata } from './support/synthetic-repodata.ts';
 

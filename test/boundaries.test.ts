@@ -1,6 +1,7 @@
-// The architecture boundaries of DESIGN.md, enforced: what each workspace may import, and that
-// only apps read the environment. Rules apply to workspace sources (src/, bin/); tests may import
-// test helpers but must not reach into another workspace by relative path.
+// The architecture boundaries of docs/design.md §1, enforced: what each workspace may import, and
+// that only apps read the environment. Rules apply to workspace sources (src/, bin/); tests may
+// import test helpers but must not reach into another workspace by relative path; benches use the
+// libraries only through their public entry points (`@condasync/<lib>`).
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -122,6 +123,49 @@ function checkSource(relFile: string, source: string): Violation[] {
   return violations;
 }
 
+/**
+ * A bench measures what users get, so it imports a library by its package name and entry point
+ * only. Relative imports stay in bench/ or reach test helpers (test/support/, a workspace's test/
+ * builders), never a workspace's src/ or bin/.
+ */
+function checkBenchSource(relFile: string, source: string): Violation[] {
+  const violations: Violation[] = [];
+  for (const ref of scanSource(source).imports) {
+    const specifier = ref.specifier;
+    if (specifier === null) continue;
+    if (specifier.startsWith('.')) {
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(relFile), specifier));
+      const testHelper = /^(test\/|(libs|apps)\/[^/]+\/test\/)/.test(target) && !target.endsWith('.test.ts');
+      if (!target.startsWith('bench/') && !testHelper) {
+        violations.push({
+          file: relFile,
+          line: ref.line,
+          message: `import '${specifier}' reaches past a package boundary (import @condasync/<lib> instead)`,
+        });
+      }
+      continue;
+    }
+    if (specifier.startsWith('@condasync/') && specifier.split('/').length > 2) {
+      violations.push({
+        file: relFile,
+        line: ref.line,
+        message: `import '${specifier}' reaches past the package's entry point (import ${packageName(specifier)})`,
+      });
+    }
+  }
+  return violations;
+}
+
+async function listBenchFiles(): Promise<string[]> {
+  const entries = await readdir(path.join(REPO_ROOT, 'bench'), { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && SOURCE_EXTENSIONS.includes(path.extname(entry.name)))
+    .map((entry) =>
+      path.relative(REPO_ROOT, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'),
+    )
+    .sort();
+}
+
 async function listSourceFiles(): Promise<string[]> {
   const files: string[] = [];
   for (const group of ['libs', 'apps']) {
@@ -158,6 +202,20 @@ test('every workspace file respects the architecture boundaries', async () => {
     violations.push(...checkSource(file, await readFile(path.join(REPO_ROOT, file), 'utf8')));
   }
   assert.deepEqual(violations.map(format), [], `boundary violations:\n${violations.map(format).join('\n')}`);
+});
+
+test('every bench imports the libraries through their public entry points', async () => {
+  const files = await listBenchFiles();
+  assert.ok(files.length > 0, 'found no bench files: the scan itself is broken');
+  const violations: Violation[] = [];
+  for (const file of files) {
+    violations.push(...checkBenchSource(file, await readFile(path.join(REPO_ROOT, file), 'utf8')));
+  }
+  assert.deepEqual(
+    violations.map(format),
+    [],
+    `bench imports past a boundary:\n${violations.map(format).join('\n')}`,
+  );
 });
 
 describe('the boundary check catches violations', () => {
@@ -286,6 +344,53 @@ describe('the boundary check catches violations', () => {
     );
     assert.equal(
       messages('libs/queue/test/queues.test.ts', "import { x } from '../../storage/src/keys.ts';").length,
+      1,
+    );
+  });
+});
+
+describe('the bench boundary check catches violations', () => {
+  const messages = (file: string, source: string) => checkBenchSource(file, source).map(format);
+
+  test('a bench may import entry points, bench files and test helpers', () => {
+    const clean = [
+      "import { parseRepodata } from '@condasync/conda';",
+      "import { Queue } from 'bullmq';",
+      "import { print } from './support/bench-utils.ts';",
+      "import { startRole } from '../test/support/roles.ts';",
+      "import { tarArchive } from '../libs/conda/test/package/archive-builders.ts';",
+    ].join('\n');
+    assert.deepEqual(messages('bench/plan.bench.ts', clean), []);
+    assert.deepEqual(
+      messages('bench/support/synthetic-repodata.ts', "import { x } from '../bench-utils.ts';"),
+      [],
+    );
+  });
+
+  test('a bench may not reach into a library by path or past its entry point', () => {
+    const [byPath] = messages(
+      'bench/plan.bench.ts',
+      "import { parseRepodata } from '../libs/conda/src/repodata/index.ts';",
+    );
+    assert.match(
+      byPath ?? '',
+      /^bench\/plan\.bench\.ts:1: import '\.\.\/libs\/conda\/src\/repodata\/index\.ts' reaches past/,
+    );
+    assert.equal(
+      messages('bench/support/synthetic-repodata.ts', "import { x } from '../../libs/conda/src/index.ts';")
+        .length,
+      1,
+    );
+    assert.equal(
+      messages('bench/plan.bench.ts', "import { x } from '../apps/worker/src/jobs.ts';").length,
+      1,
+    );
+    assert.equal(
+      messages('bench/plan.bench.ts', "import { x } from '@condasync/conda/src/shards/index.ts';").length,
+      1,
+    );
+    assert.equal(
+      messages('bench/plan.bench.ts', "import { x } from '../libs/conda/test/filter.test.ts';").length,
       1,
     );
   });

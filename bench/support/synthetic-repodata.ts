@@ -1,7 +1,7 @@
 // A synthetic conda-forge-like repodata.json for the parse, write and shard benchmarks: records of
 // ~600 B sorted by filename, 70 % `.conda`, seeded so every run benchmarks the same document.
 import { createWriteStream } from 'node:fs';
-import { compareFilenames } from '../../libs/conda/src/repodata/index.ts';
+import { compareFilenames } from '@condasync/conda';
 import { close, seededRandom, write } from './bench-utils.ts';
 
 /**
