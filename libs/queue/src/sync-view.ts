@@ -1,4 +1,13 @@
-/** Lifecycle of a sync, as the REST API reports it (DESIGN §5). */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { SYNC_ID_PATTERN } from './queues.ts';
+
+/*
+ * What the REST API reports about a sync, defined once: the TypeBox schemas below are plain JSON
+ * Schema objects, which the API hands to Fastify as its response schemas (and so to /docs), and
+ * the TypeScript types are derived from them with Static<>.
+ */
+
+/** Lifecycle of a sync, as the REST API reports it (docs/design.md §7). */
 export const SyncStatus = {
   queued: 'queued',
   planning: 'planning',
@@ -18,45 +27,74 @@ export const TERMINAL_STATUSES: ReadonlySet<SyncStatus> = new Set([
   'cancelled',
 ]);
 
-export interface SubdirProgress {
-  subdir: string;
-  /** `downloading` until every package job ended, then `finalizing`, then `published`. */
-  status: 'downloading' | 'finalizing' | 'published';
-  /** Records the filters selected for publication. */
-  selected: number;
-  /** Package jobs planned (files not yet in the store). */
-  planned: number;
-  pending: number;
-  downloaded: number;
-  /** Selected files already in the store. */
-  skipped: number;
-  failed: number;
-  bytesPlanned: number;
-  bytesDownloaded: number;
-  /** Records in the published repodata (after finalize). */
-  published: number;
+/** A string enum as JSON Schema's `enum` (TypeBox's own unions would read as anyOf in OpenAPI). */
+function stringEnum<T extends string>(values: readonly T[], options: { description?: string } = {}) {
+  return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 }
 
-export interface FailureView {
-  subdir: string;
-  filename: string;
-  code: string;
-  reason: string;
-}
+const nullable = <T extends TSchema>(schema: T, description: string) =>
+  Type.Union([schema, Type.Null()], { description });
 
+const count = (description?: string) =>
+  Type.Integer(description === undefined ? { minimum: 0 } : { minimum: 0, description });
+
+export const SyncIdSchema = Type.String({ pattern: SYNC_ID_PATTERN.source, description: 'Sync id.' });
+
+export const SyncStatusSchema = stringEnum(Object.values(SyncStatus));
+
+export const SubdirProgressSchema = Type.Object({
+  subdir: Type.String(),
+  status: stringEnum(['downloading', 'finalizing', 'published'] as const, {
+    description: '`downloading` until every package job ended, then `finalizing`, then `published`.',
+  }),
+  selected: count('Records the filters selected for publication.'),
+  planned: count('Package jobs planned (files not yet in the store).'),
+  pending: count(),
+  downloaded: count(),
+  skipped: count('Selected files already in the store.'),
+  failed: count(),
+  bytesPlanned: count(),
+  bytesDownloaded: count(),
+  published: count('Records in the published repodata (after finalize).'),
+});
+export type SubdirProgress = Static<typeof SubdirProgressSchema>;
+
+export const FailureViewSchema = Type.Object({
+  subdir: Type.String(),
+  filename: Type.String(),
+  code: Type.String({ description: 'Stable failure code, e.g. CHECKSUM_MISMATCH.' }),
+  reason: Type.String(),
+});
+export type FailureView = Static<typeof FailureViewSchema>;
+
+export const SyncViewSchema = Type.Object(
+  {
+    id: SyncIdSchema,
+    status: SyncStatusSchema,
+    destChannel: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+    startedAt: nullable(
+      Type.String({ format: 'date-time' }),
+      'When the plan job started; null while queued.',
+    ),
+    finishedAt: nullable(Type.String({ format: 'date-time' }), 'When the sync ended; null until then.'),
+    error: nullable(Type.String(), 'Why the sync failed as a whole, if it did.'),
+    counts: Type.Object({ planned: count(), downloaded: count(), skipped: count(), failed: count() }),
+    bytes: Type.Object({ planned: count(), downloaded: count() }),
+    subdirs: Type.Array(SubdirProgressSchema),
+    failures: Type.Array(FailureViewSchema, {
+      description: 'The first failures (at most 50), with reasons.',
+    }),
+  },
+  { description: 'A sync and its progress. Tokens never appear in it.' },
+);
 /** What `GET /v1/syncs/:id` returns. Tokens never appear in it. */
-export interface SyncView {
-  id: string;
-  status: SyncStatus;
-  destChannel: string;
-  createdAt: string;
-  updatedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: string | null;
-  counts: { planned: number; downloaded: number; skipped: number; failed: number };
-  bytes: { planned: number; downloaded: number };
-  subdirs: SubdirProgress[];
-  /** The first failures (at most 50), with reasons. */
-  failures: FailureView[];
-}
+export type SyncView = Static<typeof SyncViewSchema>;
+
+export const SyncPageSchema = Type.Object({
+  items: Type.Array(SyncViewSchema),
+  nextCursor: nullable(Type.String(), 'Pass as `cursor` for the next page; null on the last page.'),
+});
+/** What `GET /v1/syncs` returns: syncs newest first, and the cursor of the next page. */
+export type SyncPage = Static<typeof SyncPageSchema>;

@@ -1,6 +1,12 @@
 import { syncConfigJsonSchema } from '@condasync/mirror';
-import { SYNC_ID_PATTERN, SyncStatus } from '@condasync/queue';
+import { SyncIdSchema, SyncPageSchema, SyncViewSchema } from '@condasync/queue';
+import { Type } from '@sinclair/typebox';
 import { errorResponse } from '../shared-schemas.ts';
+
+/*
+ * The /v1/syncs route schemas. What a sync looks like (SyncViewSchema) is defined once, in
+ * libs/queue's sync-view.ts, together with its TypeScript type; these schemas only place it.
+ */
 
 /** Media types POST /v1/syncs accepts; each is handed to parseSyncConfig as raw text. */
 export const SYNC_CONFIG_MEDIA_TYPES = [
@@ -15,89 +21,7 @@ export const SYNC_BODY_LIMIT = 256 * 1024;
 // reference target and the schema registered twice.
 const { $schema: _schema, $id: _id, ...syncConfigSchema } = syncConfigJsonSchema;
 
-const counts = {
-  type: 'object',
-  required: ['planned', 'downloaded', 'skipped', 'failed'],
-  properties: {
-    planned: { type: 'integer' },
-    downloaded: { type: 'integer' },
-    skipped: { type: 'integer' },
-    failed: { type: 'integer' },
-  },
-} as const;
-
-const integer = { type: 'integer' } as const;
-
-export const syncViewSchema = {
-  type: 'object',
-  required: [
-    'id',
-    'status',
-    'destChannel',
-    'createdAt',
-    'updatedAt',
-    'counts',
-    'bytes',
-    'subdirs',
-    'failures',
-  ],
-  properties: {
-    id: { type: 'string', pattern: SYNC_ID_PATTERN.source },
-    status: { type: 'string', enum: Object.values(SyncStatus) },
-    destChannel: { type: 'string' },
-    createdAt: { type: 'string', format: 'date-time' },
-    updatedAt: { type: 'string', format: 'date-time' },
-    startedAt: { type: ['string', 'null'], format: 'date-time' },
-    finishedAt: { type: ['string', 'null'], format: 'date-time' },
-    error: { type: ['string', 'null'] },
-    counts,
-    bytes: {
-      type: 'object',
-      required: ['planned', 'downloaded'],
-      properties: { planned: integer, downloaded: integer },
-    },
-    subdirs: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['subdir', 'status'],
-        properties: {
-          subdir: { type: 'string' },
-          status: { type: 'string', enum: ['downloading', 'finalizing', 'published'] },
-          selected: integer,
-          planned: integer,
-          pending: integer,
-          downloaded: integer,
-          skipped: integer,
-          failed: integer,
-          bytesPlanned: integer,
-          bytesDownloaded: integer,
-          published: integer,
-        },
-      },
-    },
-    failures: {
-      type: 'array',
-      description: 'The first failures (at most 50), with reasons.',
-      items: {
-        type: 'object',
-        required: ['subdir', 'filename', 'code', 'reason'],
-        properties: {
-          subdir: { type: 'string' },
-          filename: { type: 'string' },
-          code: { type: 'string' },
-          reason: { type: 'string' },
-        },
-      },
-    },
-  },
-} as const;
-
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', pattern: SYNC_ID_PATTERN.source, description: 'Sync id.' } },
-} as const;
+const idParams = Type.Object({ id: SyncIdSchema });
 
 const unauthorized = errorResponse('CONDASYNC_API_TOKENS is set and the bearer token is missing or wrong.');
 const security = [{ bearerAuth: [] }];
@@ -114,16 +38,10 @@ export const createSyncSchema = {
     content: Object.fromEntries(SYNC_CONFIG_MEDIA_TYPES.map((type) => [type, { schema: syncConfigSchema }])),
   },
   response: {
-    202: {
-      description: 'Accepted; the plan job is queued. `Location` points at the sync.',
-      type: 'object',
-      required: ['id', 'status', 'location'],
-      properties: {
-        id: { type: 'string', pattern: SYNC_ID_PATTERN.source },
-        status: { type: 'string', enum: ['queued'] },
-        location: { type: 'string' },
-      },
-    },
+    202: Type.Object(
+      { id: SyncIdSchema, status: Type.Literal('queued'), location: Type.String() },
+      { description: 'Accepted; the plan job is queued. `Location` points at the sync.' },
+    ),
     400: errorResponse('CONFIG_INVALID (every problem with its key path) or UPSTREAM_NOT_ALLOWED.'),
     401: unauthorized,
     413: errorResponse('The body is over 256 KiB.'),
@@ -138,7 +56,7 @@ export const getSyncSchema = {
   security,
   params: idParams,
   response: {
-    200: syncViewSchema,
+    200: SyncViewSchema,
     400: errorResponse('Malformed id.'),
     401: unauthorized,
     404: errorResponse('No such sync.'),
@@ -149,23 +67,17 @@ export const listSyncsSchema = {
   tags: ['syncs'],
   summary: 'Syncs, newest first',
   security,
-  querystring: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-      cursor: { type: 'string', pattern: '^[0-9]{1,9}$', description: 'nextCursor of the previous page.' },
+  querystring: Type.Object(
+    {
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+      cursor: Type.Optional(
+        Type.String({ pattern: '^[0-9]{1,9}$', description: 'nextCursor of the previous page.' }),
+      ),
     },
-  },
+    { additionalProperties: false },
+  ),
   response: {
-    200: {
-      type: 'object',
-      required: ['items', 'nextCursor'],
-      properties: {
-        items: { type: 'array', items: syncViewSchema },
-        nextCursor: { type: ['string', 'null'] },
-      },
-    },
+    200: SyncPageSchema,
     400: errorResponse('Bad limit or cursor.'),
     401: unauthorized,
   },
@@ -180,7 +92,7 @@ export const cancelSyncSchema = {
   security,
   params: idParams,
   response: {
-    202: syncViewSchema,
+    202: SyncViewSchema,
     400: errorResponse('Malformed id.'),
     401: unauthorized,
     404: errorResponse('No such sync.'),
