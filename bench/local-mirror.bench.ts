@@ -1,4 +1,4 @@
-// Local-mode mirror against the physical limit (DESIGN §6): `runLocalSync` into a fresh mirror dir
+// Local-mode mirror against the physical limit (docs/design.md §9): `runLocalSync` into a fresh mirror dir
 // versus the simplest fetch + sha256 + write loop over the same files (bench/raw-copy-loop.ts), both
 // with 16 requests in flight, alternating in one process, for a channel of many small packages and
 // one of few large ones, on /tmp (disk) and /dev/shm (tmpfs, to separate disk cost from CPU cost).

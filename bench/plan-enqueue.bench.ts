@@ -1,4 +1,4 @@
-// Distributed planning of a fresh 500 k-record subdir (DESIGN §6: parse, filter, diff, enqueue in
+// Distributed planning of a fresh 500 k-record subdir (docs/design.md §9: parse, filter, diff, enqueue in
 // < 20 s with < 1 GB RSS): one `condasync worker` serving only the plan queue
 // (CONDASYNC_WORKER_QUEUES=plan, so no package job runs meanwhile) plans a sync of a synthetic
 // conda-forge-sized linux-64 into an empty filesystem store: it reads and filters the upstream

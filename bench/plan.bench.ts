@@ -1,4 +1,4 @@
-// Planning a sync against an existing conda-forge-sized mirror (DESIGN §6: plan a 500 k-record
+// Planning a sync against an existing conda-forge-sized mirror (docs/design.md §9: plan a 500 k-record
 // subdir in < 20 s with < 1 GB RSS): upstream and the published mirror hold the same synthetic
 // 500 k-record linux-64, every package already stored, so the plan reads the upstream repodata,
 // filters, lists the store, compares with the published repodata and finds nothing to do.

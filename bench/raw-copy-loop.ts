@@ -1,4 +1,4 @@
-// The physical-limit baseline of DESIGN §6: the simplest loop that fetches files over HTTP with
+// The physical-limit baseline of docs/design.md §9: the simplest loop that fetches files over HTTP with
 // undici, hashes them with sha256 while streaming, and writes them to disk, N requests at a time.
 // No retries, no temp files, no renames, no metadata: whatever condasync costs above this is ours.
 import { createHash } from 'node:crypto';

@@ -10,7 +10,7 @@ import { type RestartableRedis, startRestartableRedis } from '../support/restart
 const testRecipes = join(import.meta.dirname, '../fixtures/conda-test-data/conda/tests/data/test-recipes');
 const SLOW = ['clobber-a-1.0-0.conda', 'clobber-b-1.0-0.conda', 'versioned-1.0-0.conda'];
 
-// DESIGN §2, invariant 5: a sync survives a Redis crash (kill -9 with AOF) mid-way. The workers
+// docs/design.md §5, invariant 5: a sync survives a Redis crash (kill -9 with AOF) mid-way. The workers
 // lose their connection, reconnect to the restarted Redis, and the sync converges to the full
 // channel with every package counted once.
 describe('Redis killed and restarted mid-sync', () => {

@@ -4,7 +4,7 @@ import { isNonPublicAddress, redactUrl, type SyncConfig } from '@condasync/mirro
 import type { ErrorDetail } from './errors.ts';
 
 /*
- * DESIGN §7: a sync posted to the API may only name upstreams that pass CONDASYNC_UPSTREAM_ALLOW,
+ * docs/design.md §8: a sync posted to the API may only name upstreams that pass CONDASYNC_UPSTREAM_ALLOW,
  * so that the API cannot be used to make the workers probe the internal network. With no allow
  * list, only https URLs to hosts that resolve to public addresses pass.
  */

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-/** The worker's Prometheus metrics (DESIGN §5: base units, `_total` counters, bounded labels). */
+/** The worker's Prometheus metrics (docs/design.md §7: base units, `_total` counters, bounded labels). */
 export class WorkerMetrics {
   readonly registry = new Registry();
   readonly packages = new Counter({

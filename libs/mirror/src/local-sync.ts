@@ -27,7 +27,7 @@ export interface LocalSyncOptions {
 }
 
 /**
- * The embedded mode of DESIGN §1: plan → package copies (bounded concurrency) → finalize, in one
+ * The local sync of docs/design.md §2: plan → package copies (bounded concurrency) → finalize, in one
  * process. Faulty packages are reported and left out; the rest is published. A cancelled or
  * crashed run publishes nothing new.
  */

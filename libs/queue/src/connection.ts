@@ -27,7 +27,7 @@ export interface RedisPolicyCheck {
 const CONFIG_REFUSED = /unknown command|NOPERM|no permissions/i;
 
 /**
- * DESIGN §7: Redis must not evict keys (a lost job key loses a package) and must persist with AOF.
+ * docs/design.md §8: Redis must not evict keys (a lost job key loses a package) and must persist with AOF.
  * Used by /readyz and at worker start. A server that refuses CONFIG GET is not failed for it:
  * managed services configure these in their own console, which we cannot see.
  */

@@ -324,7 +324,7 @@ export class SyncRegistry {
   }
 
   /**
-   * One sync per destination channel at a time (DESIGN §2 invariant 6): the lock holder plans and
+   * One sync per destination channel at a time (docs/design.md §5, invariant 6): the lock holder plans and
    * publishes; another sync of the same channel waits for it. The TTL frees the lock of a crashed holder.
    */
   async acquireChannelLock(destChannel: string, syncId: string, ttlMs: number): Promise<boolean> {

@@ -21,7 +21,7 @@ export function finalizeProcessor(services: WorkerServices) {
     const { registry, store } = services;
     const status = await registry.status(syncId);
     if (status === null) throw new UnrecoverableError(`sync ${syncId} does not exist`);
-    // A cancelled sync publishes nothing (DESIGN §2 invariant 3).
+    // A cancelled sync publishes nothing (docs/design.md §5, invariant 3).
     if (TERMINAL_STATUSES.has(status) && status !== 'partial' && status !== 'succeeded')
       return `skipped: sync is ${status}`;
     const config = await services.syncConfigs.get(syncId);

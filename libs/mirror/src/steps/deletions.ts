@@ -33,8 +33,8 @@ export interface DeletionResult {
 }
 
 /**
- * Deletes unlisted files only once they have been unlisted for the grace period (DESIGN §2
- * invariant 4), so clients holding a cached older repodata or shard index can still download
+ * Deletes unlisted files only once they have been unlisted for the grace period (docs/design.md
+ * §5, invariant 4), so clients holding a cached older repodata or shard index can still download
  * them. Must run after the new metadata is published. The first-unlisted times live in the store,
  * so any worker (or a later run) continues the countdown.
  */

@@ -48,7 +48,7 @@ const CHECKSUM_MISMATCHES_ALLOWED = 2;
 
 /**
  * Copies one package: streams it from upstream into the store, which refuses to publish anything
- * but exactly `size` bytes with the expected sha256 (DESIGN §2 invariant 2). Transient faults are
+ * but exactly `size` bytes with the expected sha256 (docs/design.md §5, invariant 2). Transient faults are
  * retried with backoff; permanent ones end as a `failed` outcome with a reason, never a throw,
  * except cancellation, which propagates. Used by the local mode; the workers call
  * `copyPackage` once per job attempt and let BullMQ retry.

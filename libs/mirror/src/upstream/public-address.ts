@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 
-// DESIGN §7: without an upstream allow-list, syncs may only reach public addresses. The API checks
+// docs/design.md §8: without an upstream allow-list, syncs may only reach public addresses. The API checks
 // names when a sync is submitted; the worker's connections check again with these (DNS can answer
 // differently by then), so a sync cannot be pointed at the internal network.
 

@@ -4,7 +4,7 @@ import { type ChannelFilePath, channelFilePolicy } from './file-policy.ts';
 import { channelLevelFileSchema, shardFileSchema, subdirFileSchema } from './schemas.ts';
 import { serveChannelFile } from './serve-file.ts';
 
-/** Channel serving: `/conda/<channel>/…` straight from the object store (DESIGN §2, §4). */
+/** Channel serving: `/conda/<channel>/…` straight from the object store (docs/design.md §4). */
 export default async function condaRoutes(app: FastifyInstance): Promise<void> {
   const maxAge = app.apiConfig.repodataMaxAge;
   const deps = { store: app.store, servedBytes: app.metrics.servedBytes };
