@@ -33,7 +33,12 @@ export interface BuildAppOptions {
   logger?: LoggerChoice;
   /** Namespace of the BullMQ keys and the sync registry; overrides CONDASYNC_QUEUE_PREFIX (tests use a fresh one each). */
   queuePrefix?: string;
+  /** Longest wait for the object store to answer one channel read before a 503. Default 10 s. */
+  storageReadDeadlineMs?: number;
 }
+
+/** Longest URL parameter the router accepts: a 255-character filename, percent-encoded throughout. */
+export const MAX_CHANNEL_PARAM_LENGTH = 3 * 255;
 
 /**
  * Builds the API as a Fastify instance with every plugin and route registered. It never listens:
@@ -45,8 +50,15 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     logger: loggerOptions(options.logger, config.logLevel),
     // Token URLs are rewritten before routing, so no route, metric label or log line sees a token.
     rewriteUrl: rewriteTokenUrl,
-    // Tolerate the odd `//` and a trailing '/' from hand-written channel URLs.
-    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // Tolerate the odd `//` and a trailing '/' from hand-written channel URLs. Channel names run
+    // to 128 characters and filenames to 255 (routes/conda/file-policy.ts); Fastify's default of
+    // 100 answered 414 for them. A parameter is measured as sent, so a percent-encoded filename
+    // may take three characters per byte: longer ones cannot name a channel file anyway.
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      ignoreDuplicateSlashes: true,
+      maxParamLength: MAX_CHANNEL_PARAM_LENGTH,
+    },
   }) as unknown as FastifyInstance;
 
   app.decorate('apiConfig', config);
@@ -60,7 +72,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   app.register(healthRoutes);
   app.register(metricsRoutes);
-  app.register(condaRoutes);
+  app.register(condaRoutes, { storageReadDeadlineMs: options.storageReadDeadlineMs });
   app.register(syncRoutes, { prefix: '/v1/syncs', resolveHost: resolveWithSystem });
   app.register(adminRoutes);
   return app;

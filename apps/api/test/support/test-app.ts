@@ -45,6 +45,7 @@ export interface TestAppOptions {
   store?: BuildAppOptions['store'];
   redis?: Redis;
   logLevel?: 'trace' | 'debug' | 'info' | 'warn';
+  storageReadDeadlineMs?: number;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -64,6 +65,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     queuePrefix,
     logger: { level: options.logLevel ?? 'info', stream: logs },
     ...(options.store === undefined ? {} : { store: options.store }),
+    ...(options.storageReadDeadlineMs === undefined
+      ? {}
+      : { storageReadDeadlineMs: options.storageReadDeadlineMs }),
   });
   await app.ready();
   const queues: Queue[] = [];

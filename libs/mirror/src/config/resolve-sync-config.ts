@@ -2,7 +2,7 @@ import { type ConfigProblem, MirrorError, MirrorErrorCode } from '../errors.ts';
 import { checkRemoteUrl, redactUrl, resolveChannelEntry } from './channel-url.ts';
 import { DEFAULT_CHANNEL_NAMES, frozenList } from './defaults.ts';
 import { keySpec, SYNC_CONFIG_DEFAULTS } from './keys.ts';
-import { describeValue, schemaProblems } from './schema-problems.ts';
+import { boundedProblems, describeValue, schemaProblems } from './schema-problems.ts';
 import type { EnvironmentConfig, FilterEntry, SyncConfig } from './types.ts';
 import { unsupportedKeyProblems } from './unsupported-keys.ts';
 import { checkFilterEntry, checkLicenseFamily, checkLogLevel, checkPythonVersion } from './value-checks.ts';
@@ -287,9 +287,11 @@ function compareVersions(left: string, right: string): number {
  * the file's key order, list entries by index.
  */
 function inFileOrder(problems: ConfigProblem[], keys: string[]): ConfigProblem[] {
+  // A map, not indexOf: a config with 20 000 unknown keys has 20 000 problems to rank.
+  const keyIndexes = new Map(keys.map((key, index) => [key, index]));
   const rank = (problem: ConfigProblem): [number, number] => {
     const match = /^([^.[]*)(?:\[(\d+)\])?/.exec(problem.path);
-    const keyIndex = keys.indexOf(match?.[1] ?? '');
+    const keyIndex = keyIndexes.get(match?.[1] ?? '') ?? -1;
     return [keyIndex === -1 ? keys.length : keyIndex, Number(match?.[2] ?? -1)];
   };
   return problems
@@ -298,9 +300,10 @@ function inFileOrder(problems: ConfigProblem[], keys: string[]): ConfigProblem[]
     .map((entry) => entry.problem);
 }
 
-function invalidConfig(problems: readonly ConfigProblem[], sourceName: string | undefined): MirrorError {
+function invalidConfig(allProblems: readonly ConfigProblem[], sourceName: string | undefined): MirrorError {
+  const problems = boundedProblems(allProblems);
   const where = sourceName === undefined ? '' : ` (${sourceName})`;
-  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  const count = allProblems.length === 1 ? '1 problem' : `${allProblems.length} problems`;
   const lines = problems.map(
     (problem) => `  - ${problem.path === '' ? '(top level)' : problem.path}: ${problem.message}`,
   );

@@ -32,11 +32,15 @@ export function schemaProblems(raw: unknown): ConfigProblem[] {
   );
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
+  // Suggestions cost an edit distance per known word: only the problems that will be listed get them.
+  let suggestionsLeft = MAX_REPORTED_PROBLEMS;
+  const suggest: Suggest = (word, candidates) =>
+    suggestionsLeft-- > 0 ? closestMatch(word, candidates) : null;
   for (const error of errors) {
     if (error.keyword !== 'type' && wrongTypePaths.has(error.instancePath)) {
       continue;
     }
-    const problem = describeError(error);
+    const problem = describeError(error, suggest);
     const key = `${problem.path}\n${problem.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -70,7 +74,9 @@ export function describeValue(value: unknown): string {
   return Array.isArray(value) ? `a list ${json}` : `a mapping ${json}`;
 }
 
-function describeError(error: ErrorObject): ConfigProblem {
+type Suggest = (word: string, candidates: readonly string[]) => string | null;
+
+function describeError(error: ErrorObject, suggest: Suggest): ConfigProblem {
   const path = toKeyPath(error.instancePath);
   const params = error.params as Record<string, unknown>;
   const data: unknown = error.data;
@@ -78,14 +84,14 @@ function describeError(error: ErrorObject): ConfigProblem {
     case 'type':
       return { path, message: typeMessage(String(params['type']), data) };
     case 'additionalProperties':
-      return unknownKeyProblem(error, String(params['additionalProperty']));
+      return unknownKeyProblem(error, String(params['additionalProperty']), suggest);
     case 'required':
       return {
         path: toKeyPath(error.instancePath, String(params['missingProperty'])),
         message: 'is required here but missing',
       };
     case 'enum':
-      return { path, message: enumMessage(error.schema as unknown[], data) };
+      return { path, message: enumMessage(error.schema as unknown[], data, suggest) };
     case 'minimum':
     case 'maximum':
       return { path, message: rangeMessage(error.parentSchema as Record<string, unknown>, data) };
@@ -133,11 +139,11 @@ function typeMessage(typeList: string, data: unknown): string {
   return `expected ${expected}, got ${describeValue(data)}${hint}`;
 }
 
-function enumMessage(allowed: unknown[], data: unknown): string {
+function enumMessage(allowed: unknown[], data: unknown, suggest: Suggest): string {
   const listed = allowed.map((value) => (typeof value === 'string' ? value : String(value))).join(', ');
   const suggestion =
     typeof data === 'string'
-      ? closestMatch(
+      ? suggest(
           data,
           allowed.filter((value): value is string => typeof value === 'string'),
         )
@@ -152,10 +158,15 @@ function rangeMessage(schema: Record<string, unknown>, data: unknown): string {
   return `expected ${kind} from ${String(schema['minimum'])} to ${String(schema['maximum'])}, got ${describeValue(data)}`;
 }
 
-function unknownKeyProblem(error: ErrorObject, key: string): ConfigProblem {
+function unknownKeyProblem(error: ErrorObject, rawKey: string, suggest: Suggest): ConfigProblem {
+  // The key is the client's text, of any length: messages and paths show a bounded rendering.
+  const key = shortKey(rawKey);
   const path = toKeyPath(error.instancePath, key);
   const atTopLevel = error.instancePath === '';
-  const environmentVariable = atTopLevel ? ENVIRONMENT_ONLY_KEYS[key.toLowerCase()] : undefined;
+  const lowered = rawKey.toLowerCase();
+  // Own entries only: `constructor` or `__proto__` would otherwise find Object.prototype's members.
+  const environmentVariable =
+    atTopLevel && Object.hasOwn(ENVIRONMENT_ONLY_KEYS, lowered) ? ENVIRONMENT_ONLY_KEYS[lowered] : undefined;
   if (environmentVariable !== undefined) {
     return {
       path,
@@ -167,7 +178,7 @@ function unknownKeyProblem(error: ErrorObject, key: string): ConfigProblem {
   }
   const properties = (error.parentSchema as { properties?: Record<string, unknown> }).properties ?? {};
   const known = Object.keys(properties);
-  const suggestion = closestMatch(key, known);
+  const suggestion = suggest(rawKey, known);
   if (suggestion !== null) {
     return { path, message: `unknown key '${key}' (did you mean '${suggestion}'?)` };
   }
@@ -175,6 +186,25 @@ function unknownKeyProblem(error: ErrorObject, key: string): ConfigProblem {
     ? 'see docs/configuration.md for every key'
     : `expected one of ${known.join(', ')}`;
   return { path, message: `unknown key '${key}'; ${where}` };
+}
+
+/** Most problems one answer lists; a config with thousands of bad keys gets a bounded answer. */
+export const MAX_REPORTED_PROBLEMS = 50;
+
+/**
+ * The problems to report: all of them up to MAX_REPORTED_PROBLEMS, else the first ones and a last
+ * entry that says how many more there are.
+ */
+export function boundedProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  if (problems.length <= MAX_REPORTED_PROBLEMS) return [...problems];
+  const shown = problems.slice(0, MAX_REPORTED_PROBLEMS - 1);
+  const more = problems.length - shown.length;
+  return [...shown, { path: '', message: `${more} more problems not listed; fix the ones above first` }];
+}
+
+/** A key as messages show it: at most 64 characters, with the length of a longer one. */
+function shortKey(key: string): string {
+  return key.length <= 64 ? key : `${key.slice(0, 48)}... (${key.length} characters)`;
 }
 
 function truncate(text: string): string {

@@ -1,21 +1,33 @@
 /**
+ * Longest word worth a suggestion: every config key and enum value is far shorter, and the edit
+ * distance costs length × length, so a 250 000-character key must not reach it (it stalled the
+ * API for seconds).
+ */
+export const MAX_SUGGESTED_WORD_LENGTH = 64;
+
+/**
  * Picks the known word closest to a misspelt one, for "did you mean" hints. Returns null when
- * nothing is close enough to be a plausible typo.
+ * nothing is close enough to be a plausible typo. Costs at most 64 × 64 cells per candidate.
  */
 export function closestMatch(input: string, candidates: readonly string[]): string | null {
+  if (input.length > MAX_SUGGESTED_WORD_LENGTH) return null;
   const wanted = normalise(input);
+  // Up to a third of the word may be wrong, at least 2 edits: `blacklst` and `dest-chanel` match,
+  // `foo` does not match `log_dir`.
+  const allowed = Math.max(2, Math.floor(wanted.length / 3));
   let best: string | null = null;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
-    const distance = editDistance(wanted, normalise(candidate));
+    const known = normalise(candidate);
+    // The distance is at least the difference in length: no need to compute it.
+    if (known.length > MAX_SUGGESTED_WORD_LENGTH || Math.abs(known.length - wanted.length) > allowed)
+      continue;
+    const distance = editDistance(wanted, known);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  // Up to a third of the word may be wrong, at least 2 edits: `blacklst` and `dest-chanel` match,
-  // `foo` does not match `log_dir`.
-  const allowed = Math.max(2, Math.floor(wanted.length / 3));
   return best !== null && bestDistance <= allowed ? best : null;
 }
 

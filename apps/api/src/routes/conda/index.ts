@@ -3,11 +3,21 @@ import { ApiError, ApiErrorCode } from '../../errors.ts';
 import { type ChannelFilePath, channelFilePolicy } from './file-policy.ts';
 import { channelLevelFileSchema, shardFileSchema, subdirFileSchema } from './schemas.ts';
 import { serveChannelFile } from './serve-file.ts';
+import { DEFAULT_STORAGE_READ_DEADLINE_MS } from './storage-deadline.ts';
+
+export interface CondaRoutesOptions {
+  /** Longest wait for the object store to answer one read; then 503. Default 10 s. */
+  storageReadDeadlineMs?: number | undefined;
+}
 
 /** Channel serving: `/conda/<channel>/…` straight from the object store (docs/design.md §4). */
-export default async function condaRoutes(app: FastifyInstance): Promise<void> {
+export default async function condaRoutes(app: FastifyInstance, options: CondaRoutesOptions): Promise<void> {
   const maxAge = app.apiConfig.repodataMaxAge;
-  const deps = { store: app.store, servedBytes: app.metrics.servedBytes };
+  const deps = {
+    store: app.store,
+    servedBytes: app.metrics.servedBytes,
+    storageReadDeadlineMs: options.storageReadDeadlineMs ?? DEFAULT_STORAGE_READ_DEADLINE_MS,
+  };
 
   const handler = (inShardsFolder: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
     const params = request.params as Omit<ChannelFilePath, 'inShardsFolder'>;

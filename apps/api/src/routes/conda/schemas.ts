@@ -9,6 +9,7 @@ const channelFileResponses = {
   401: errorResponse('CONDASYNC_CHANNEL_TOKENS is set and the request has no valid token.'),
   404: errorResponse('No such file (also for names that cannot be channel files).'),
   416: errorResponse('The range starts beyond the end of the file.'),
+  503: errorResponse('The object store did not answer in time (or is unreachable); retry after Retry-After.'),
 } as const;
 
 const description =

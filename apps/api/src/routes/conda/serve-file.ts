@@ -15,10 +15,13 @@ import {
   type RangeRequest,
   resolveRange,
 } from './http-conditions.ts';
+import { withStorageDeadline } from './storage-deadline.ts';
 
 export interface ServeDeps {
   store: ObjectStore;
   servedBytes: Counter<'kind'>;
+  /** Longest wait for the store to answer one read (see storage-deadline.ts). */
+  storageReadDeadlineMs: number;
 }
 
 const notFound = (): ApiError => new ApiError(ApiErrorCode.NotFound, 'no such file in this channel');
@@ -27,6 +30,21 @@ function rangeNotSatisfiable(size: number): ApiError {
   return new ApiError(ApiErrorCode.RangeNotSatisfiable, `the range starts beyond the file's ${size} bytes`, {
     headers: { 'content-range': `bytes */${size}` },
   });
+}
+
+function headUnderDeadline(deps: ServeDeps, key: string): Promise<ObjectInfo | null> {
+  return withStorageDeadline('HEAD', deps.storageReadDeadlineMs, () => deps.store.head(key));
+}
+
+type GetResult = Awaited<ReturnType<ObjectStore['get']>>;
+
+function getUnderDeadline(deps: ServeDeps, key: string, span: { start: number; end?: number } | null) {
+  return withStorageDeadline<GetResult>(
+    'GET',
+    deps.storageReadDeadlineMs,
+    (signal) => deps.store.get(key, span === null ? { signal } : { range: span, signal }),
+    (late) => late?.body.destroy(),
+  );
 }
 
 /** Headers every answer about an existing file carries, 304 included (RFC 9111 §4.3.4). */
@@ -91,9 +109,10 @@ export async function serveChannelFile(
     isHead ||
     headers['if-none-match'] !== undefined ||
     headers['if-modified-since'] !== undefined ||
-    (range !== null && ('suffix' in range || headers['if-range'] !== undefined));
+    (range !== null &&
+      ('suffix' in range || headers['if-range'] !== undefined || !Number.isSafeInteger(range.start)));
   if (needsInfo) {
-    info = await deps.store.head(policy.key);
+    info = await headUnderDeadline(deps, policy.key);
     if (info === null) throw notFound();
     setRepresentationHeaders(reply, info, policy, gzip);
     if (isNotModified(request, info)) return reply.code(304).send();
@@ -114,12 +133,12 @@ export async function serveChannelFile(
     }
   }
 
-  let result: Awaited<ReturnType<ObjectStore['get']>>;
+  let result: GetResult;
   try {
-    result = await deps.store.get(policy.key, span === null ? {} : { range: span });
+    result = await getUnderDeadline(deps, policy.key, span);
   } catch (error) {
     if (!isStorageError(error, StorageErrorCode.RangeNotSatisfiable)) throw error;
-    const latest = await deps.store.head(policy.key);
+    const latest = await headUnderDeadline(deps, policy.key);
     if (latest === null) throw notFound();
     throw rangeNotSatisfiable(latest.size);
   }
