@@ -36,6 +36,13 @@ export interface FixtureUpstreamOptions {
   token?: string;
   /** Port on 127.0.0.1; 0 (the default) lets the kernel pick a free one. */
   port?: number;
+  /**
+   * How `+` and `%2B` in a request path are read. `standard` (the default): `%2B` is `+` and `+` is
+   * itself. `keep-encoded-plus`: `%2B` is not decoded (some proxies and object-store gateways), so
+   * only a literal `+` finds `a+b.conda`. `plus-as-space`: `+` means a space (form encoding, as some
+   * static hosts read paths), so only `%2B` finds it.
+   */
+  plusInPaths?: 'standard' | 'keep-encoded-plus' | 'plus-as-space';
 }
 
 /** Requests received since the start or the last `resetCounts()`, including refused ones. */
@@ -205,12 +212,20 @@ export async function startFixtureUpstream(options: FixtureUpstreamOptions): Pro
   const counter = new RequestCounter();
   const etags = new Map<string, { size: number; mtimeMs: number; etag: string }>();
   const stopping = new AbortController();
+  const plusInPaths = options.plusInPaths ?? 'standard';
+  /** Rewrites a raw path segment so that decodeURIComponent reads `+` / `%2B` as this server does. */
+  const readPlus = (segment: string): string =>
+    plusInPaths === 'keep-encoded-plus'
+      ? segment.replace(/%2B/gi, (encoded) => `%25${encoded.slice(1)}`)
+      : plusInPaths === 'plus-as-space'
+        ? segment.replaceAll('+', '%20')
+        : segment;
 
   function resolveRequestPath(rawUrl: string): ResolvedPath {
     const pathname = rawUrl.split('?')[0] ?? '';
     let segments: string[];
     try {
-      segments = pathname.split('/').map((segment) => decodeURIComponent(segment));
+      segments = pathname.split('/').map((segment) => decodeURIComponent(readPlus(segment)));
     } catch (error) {
       return {
         kind: 'refused',

@@ -9,11 +9,12 @@ export interface LogStream {
 
 export type LoggerChoice = false | { level?: ApiLogLevel; stream?: LogStream };
 
-const TOKEN_QUERY = /([?&]token=)[^&#]*/gi;
-
-/** A request URL as it may be logged: `/t/<token>/` segments and `?token=` values removed. */
+/**
+ * A request URL as it may be logged: token segments (`/t/…`, `/T/…`) and credential query values
+ * (`?token=`, `?access_token=`, …) replaced (libs/mirror's redactUrl knows them all).
+ */
 export function redactRequestUrl(url: string): string {
-  return redactUrl(url).replace(TOKEN_QUERY, '$1<redacted>');
+  return redactUrl(url);
 }
 
 /**

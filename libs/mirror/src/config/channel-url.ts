@@ -1,17 +1,14 @@
+import { redactUrl } from '../upstream/redaction.ts';
 import { CONDA_CHANNEL_ALIAS } from './defaults.ts';
+
+export { redactUrl };
 
 /** anaconda.org tokens are letters, digits and dashes; anything else in `/t/…/` is a typo or an attack. */
 const TOKEN_PATTERN = /^[A-Za-z0-9-]+$/;
-const TOKEN_SEGMENT = /\/t\/[^/?#]+(?=[/?#]|$)/g;
 const SCHEME_PREFIX = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const CHANNEL_NAME = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*\/?$/;
 const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:[/?#]|$)/i;
 const ALLOWED_PROTOCOLS = new Set(['https:', 'http:', 'file:']);
-
-/** Replaces every `/t/<token>/` path segment with `/t/<redacted>/`, so a URL can be logged or shown. */
-export function redactUrl(url: string): string {
-  return url.replace(TOKEN_SEGMENT, '/t/<redacted>');
-}
 
 export type UrlCheck = { ok: true; url: string } | { ok: false; message: string };
 

@@ -1,8 +1,9 @@
 import { Agent, type Dispatcher, request } from 'undici';
-import { redactUrl } from '../config/channel-url.ts';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import { parseRetryAfterMs } from './backoff.ts';
+import { alternateSpelling } from './channel-source.ts';
 import { isNonPublicLiteral, NonPublicAddressError, publicOnlyLookup } from './public-address.ts';
+import { redactUrl } from './redaction.ts';
 
 export interface UpstreamHttpOptions {
   /** Cap on concurrent connections per upstream origin (undici's default is unlimited). */
@@ -87,21 +88,14 @@ export class UpstreamHttp {
     const abort = new RequestAbort(options.deadlineMs, options.signal);
     const explain = (error: unknown): MirrorError => abortReason(error, { display, abort, options });
 
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(url, {
-        method: options.method ?? 'GET',
-        headers: { 'user-agent': this.#options.userAgent, ...options.headers },
-        signal: abort.signal,
-        dispatcher: this.#agent,
-      });
-    } catch (error) {
-      abort.done();
-      const explained = explain(error);
-      this.#options.onRequest?.(explained.code === MirrorErrorCode.UpstreamTimeout ? 'timeout' : 'error');
-      throw explained;
+    let response = await this.#send(url, options, abort, explain);
+    // conda spells `a+b.conda` with a literal '+', our older requests said `%2B`; upstreams disagree
+    // on whether both name the file. One more request with the other spelling settles it.
+    const alternate = response.statusCode === 404 ? alternateSpelling(url) : null;
+    if (alternate !== null) {
+      await response.body.dump().catch(() => {});
+      response = await this.#send(alternate, options, abort, explain);
     }
-    this.#options.onRequest?.(`${Math.floor(response.statusCode / 100)}xx`);
     const accepted = options.acceptStatuses ?? [];
     if (
       response.statusCode !== 200 &&
@@ -128,6 +122,30 @@ export class UpstreamHttp {
         abort.done();
       },
     };
+  }
+
+  async #send(
+    url: string,
+    options: UpstreamRequest,
+    abort: RequestAbort,
+    explain: (error: unknown) => MirrorError,
+  ): Promise<Dispatcher.ResponseData> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        method: options.method ?? 'GET',
+        headers: { 'user-agent': this.#options.userAgent, ...options.headers },
+        signal: abort.signal,
+        dispatcher: this.#agent,
+      });
+    } catch (error) {
+      abort.done();
+      const explained = explain(error);
+      this.#options.onRequest?.(explained.code === MirrorErrorCode.UpstreamTimeout ? 'timeout' : 'error');
+      throw explained;
+    }
+    this.#options.onRequest?.(`${Math.floor(response.statusCode / 100)}xx`);
+    return response;
   }
 
   async close(): Promise<void> {

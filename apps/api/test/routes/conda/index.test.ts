@@ -356,4 +356,24 @@ describe('channel tokens (CONDASYNC_CHANNEL_TOKENS)', () => {
     assert.ok(!t.logs.text.includes(CHANNEL_TOKEN), 'the valid token is not in the log');
     assert.ok(!t.logs.text.includes(wrongToken), 'the wrong token is not in the log');
   });
+
+  it('keeps tokens in unsupported places out of the log too', async () => {
+    const secret = 'unsupported-place-token-0123';
+    for (const url of [
+      `/conda/private/linux-64/repodata.json?access_token=${secret}`,
+      `/conda/private/linux-64/repodata.json?x=1&api_key=${secret}`,
+      `/T/${secret}/conda/private/linux-64/repodata.json`,
+      `/conda/T/${secret}/private/linux-64/repodata.json`,
+      `/v1/syncs?password=${secret}`,
+    ]) {
+      await t.app.inject({ url });
+    }
+    const urls = t.logs
+      .records()
+      .map((record) => (record['req'] as { url?: string } | undefined)?.url)
+      .filter((url) => url !== undefined);
+    assert.ok(urls.includes('/conda/private/linux-64/repodata.json?access_token=<redacted>'), urls.join(' '));
+    assert.ok(urls.includes('/T/<redacted>/conda/private/linux-64/repodata.json'));
+    assert.ok(!t.logs.text.includes(secret), 'no token in any log line');
+  });
 });
