@@ -34,6 +34,17 @@ import {
 } from './verified-body.ts';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+const MiB = 1024 * 1024;
+/** S3 refuses more parts than this (and objects over 5 TiB). */
+const MAX_PARTS = 10_000;
+const S3_MAX_OBJECT_BYTES = 5 * 1024 ** 4;
+/**
+ * Largest part buffered in memory (unless a larger partSize is configured). Parts are held whole
+ * while they upload, (concurrency + 1) of them at a time, and the part size grows with the object
+ * to stay within 10 000 parts: a record claiming 3×10¹³ bytes asked for 3 GB parts and a worker
+ * reached 1.58 GB RSS. With this bound an object may have up to 625 GiB, far beyond any package.
+ */
+export const MAX_BUFFERED_PART_BYTES = 64 * MiB;
 
 export type { S3Logger, S3StoreOptions } from './s3-client.ts';
 
@@ -45,6 +56,8 @@ export class S3ObjectStore implements ObjectStore {
   readonly #multipartThreshold: number;
   readonly #partSize: number;
   readonly #partConcurrency: number;
+  /** Largest object put accepts: 10 000 parts of the largest part size, and never over 5 TiB. */
+  readonly #maxObjectBytes: number;
   readonly #onOperation: OperationHook | undefined;
 
   constructor(options: S3StoreOptions) {
@@ -54,6 +67,10 @@ export class S3ObjectStore implements ObjectStore {
     this.#multipartThreshold = settings.multipartThreshold;
     this.#partSize = settings.partSize;
     this.#partConcurrency = settings.partConcurrency;
+    this.#maxObjectBytes = Math.min(
+      S3_MAX_OBJECT_BYTES,
+      MAX_PARTS * Math.max(settings.partSize, MAX_BUFFERED_PART_BYTES),
+    );
     this.description = settings.description;
     this.#onOperation = options.onOperation;
     this.#client = createS3Client(options);
@@ -66,6 +83,16 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
     validateKey(key);
     const sha256 = checkPutOptions(key, options);
+    if (options.size > this.#maxObjectBytes) {
+      releaseBody(body);
+      throw new StorageError(
+        StorageErrorCode.InvalidArgument,
+        `put of key "${key}": ${options.size} bytes is more than ${this.description} accepts ` +
+          `(at most ${this.#maxObjectBytes} bytes: ${MAX_PARTS} parts of at most ` +
+          `${Math.ceil(this.#maxObjectBytes / MAX_PARTS)} bytes)`,
+        { key },
+      );
+    }
     if (options.signal?.aborted) throw abortedError(key, 'put', options.signal);
     // An in-memory body is checked before any I/O; a stream is checked as it is sent.
     if (body instanceof Uint8Array) verifyBuffer(key, body, options.size, sha256);

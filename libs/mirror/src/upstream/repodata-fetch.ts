@@ -20,7 +20,10 @@ export interface UpstreamFileFetchOptions {
   retries: number;
   deadlineMs: number;
   minBytesPerSecond: number;
-  /** Refuse a decompressed document larger than this (zstd bombs). */
+  /**
+   * Refuse a decompressed document larger than this (zstd bombs); never more than
+   * MAX_UPSTREAM_DOCUMENT_BYTES, whatever is asked.
+   */
   maxBytes: number;
   /**
    * The file is optional upstream (run_exports.json): a 403 on the plain variant also means
@@ -55,6 +58,14 @@ interface CacheMeta {
 }
 
 type Variant = 'zst' | 'json';
+
+/**
+ * Largest upstream JSON document (repodata.json, run_exports.json) accepted once decompressed:
+ * 1 GiB, about three times conda-forge's largest repodata.json (~360 MB). A 94 KB .zst once
+ * expanded to 3 GB per subdir on a worker's disk; now it stops here, and before that if the
+ * bytes are not a JSON object. Documented in docs/configuration.md.
+ */
+export const MAX_UPSTREAM_DOCUMENT_BYTES = 1024 ** 3;
 
 /**
  * Fetches a subdir's repodata from an upstream channel, preferring `.zst` (a tenth of the bytes)
@@ -98,6 +109,7 @@ export async function fetchUpstreamFile(
   const bodyPath = join(dir, `${filename}`);
   const metaPath = join(dir, `${filename}.meta.json`);
   const meta = await readMeta(metaPath, bodyPath);
+  const maxBytes = Math.min(options.maxBytes, MAX_UPSTREAM_DOCUMENT_BYTES);
   const variants: Variant[] = meta?.variant === 'json' ? ['json', 'zst'] : ['zst', 'json'];
 
   return withRetries(
@@ -107,6 +119,8 @@ export async function fetchUpstreamFile(
         const url = channelFileUrl(channel, subdir, file);
         const display = `${channel.display}/${subdir}/${file}`;
         const conditional = meta?.variant === variant && meta.etag !== undefined;
+        // Decompressing and writing count against the same deadline as the download.
+        const deadline = Date.now() + options.deadlineMs;
         const response = await options.http.request(url, {
           headers: conditional ? { 'if-none-match': meta.etag as string } : {},
           deadlineMs: options.deadlineMs,
@@ -128,7 +142,18 @@ export async function fetchUpstreamFile(
           await response.dispose();
           continue;
         }
-        await saveBody(response.body, variant, bodyPath, options.maxBytes, display);
+        try {
+          await saveBody(response.body, variant, bodyPath, {
+            maxBytes,
+            deadline,
+            display,
+            signal: options.signal,
+          });
+        } catch (error) {
+          // The cached copy is not what the upstream serves any more, and this answer is unusable.
+          if (error instanceof MirrorError && !error.transient) await forget(bodyPath, metaPath);
+          throw error;
+        }
         const etag = headerValue(response.headers['etag']);
         const lastModified = headerValue(response.headers['last-modified']);
         const fresh: CacheMeta = { variant, display, fetchedAt: new Date().toISOString() };
@@ -161,31 +186,100 @@ async function readMeta(metaPath: string, bodyPath: string): Promise<CacheMeta |
   }
 }
 
-/** Streams the body (decompressing .zst) into a temp file and renames it over the cached copy. */
+interface SaveLimits {
+  maxBytes: number;
+  /** Epoch ms by which the body must be downloaded, decompressed and written. */
+  deadline: number;
+  display: string;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Streams the body (decompressing .zst) into a temp file and renames it over the cached copy.
+ * Refuses, permanently, a document over the size limit or one that is not a JSON object; runs
+ * out of time (transiently) at the download deadline. Nothing of a refused body stays on disk.
+ */
 async function saveBody(
   body: AsyncIterable<Uint8Array>,
   variant: Variant,
   bodyPath: string,
-  maxBytes: number,
-  display: string,
+  limits: SaveLimits,
 ): Promise<void> {
+  const { maxBytes, display } = limits;
   const temp = `${bodyPath}.${process.pid}.${Date.now()}.tmp`;
+  const deadline = deadlineSignal(limits.deadline, limits.signal);
   try {
     // Node's zstd stream stops after the first frame (nodejs/node#64741), and zstd files may hold
     // several: the compressed body (a tenth of the JSON) is collected and decoded frame by frame.
+    // The decoder yields as the pipeline pulls, so a bomb expands no further than the limit.
     const source = variant === 'zst' ? decompressZstd(await collect(body, maxBytes, display)) : body;
-    await pipeline([Readable.from(source), byteLimit(maxBytes, display), createWriteStream(temp)]);
+    await pipeline([Readable.from(source), documentGuard(maxBytes, display), createWriteStream(temp)], {
+      signal: deadline.signal,
+    });
     await rename(temp, bodyPath);
   } catch (error) {
     await rm(temp, { force: true });
-    if (error instanceof MirrorError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    throw new MirrorError(MirrorErrorCode.UpstreamHttp, `${display}: could not read the body: ${message}`, {
-      cause: error,
-      // A corrupt .zst stays corrupt; a reset connection does not.
-      transient: !/zstd|decompress/i.test(message),
-    });
+    throw saveFailure(error, deadline, limits);
+  } finally {
+    deadline.dispose();
   }
+}
+
+/** Why saving failed, as a MirrorError that says whether another attempt could help. */
+function saveFailure(error: unknown, deadline: DeadlineSignal, limits: SaveLimits): MirrorError {
+  if (error instanceof MirrorError) return error;
+  if (limits.signal?.aborted) {
+    return new MirrorError(MirrorErrorCode.Cancelled, `${limits.display}: cancelled`, { cause: error });
+  }
+  if (deadline.expired) {
+    const seconds = Math.round((limits.deadline - deadline.startedAt) / 1000);
+    return new MirrorError(
+      MirrorErrorCode.UpstreamTimeout,
+      `${limits.display}: not downloaded, decompressed and written within the ${seconds} s left of the deadline`,
+      { cause: error, transient: true },
+    );
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  // A local disk error may pass; bytes that do not decode never will.
+  const diskError = typeof (error as { syscall?: unknown }).syscall === 'string';
+  return new MirrorError(
+    diskError ? MirrorErrorCode.Storage : MirrorErrorCode.RepodataInvalid,
+    `${limits.display}: could not ${diskError ? 'write' : 'decode'} the body: ${message}`,
+    { cause: error, transient: diskError },
+  );
+}
+
+interface DeadlineSignal {
+  signal: AbortSignal;
+  expired: boolean;
+  startedAt: number;
+  dispose(): void;
+}
+
+/** A signal that fires at `deadline` (epoch ms) or when `external` does. */
+function deadlineSignal(deadline: number, external: AbortSignal | undefined): DeadlineSignal {
+  const controller = new AbortController();
+  const startedAt = Date.now();
+  const state: DeadlineSignal = {
+    signal: controller.signal,
+    expired: false,
+    startedAt,
+    dispose: () => {
+      clearTimeout(timer);
+      external?.removeEventListener('abort', onExternal);
+    },
+  };
+  const timer = setTimeout(
+    () => {
+      state.expired = true;
+      controller.abort();
+    },
+    Math.max(0, deadline - startedAt),
+  );
+  const onExternal = (): void => controller.abort();
+  if (external?.aborted) controller.abort();
+  else external?.addEventListener('abort', onExternal, { once: true });
+  return state;
 }
 
 async function collect(body: AsyncIterable<Uint8Array>, maxBytes: number, display: string): Promise<Buffer> {
@@ -204,23 +298,55 @@ async function collect(body: AsyncIterable<Uint8Array>, maxBytes: number, displa
   return Buffer.concat(chunks);
 }
 
-function byteLimit(maxBytes: number, display: string): Transform {
+const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+/**
+ * Counts the decoded bytes as they stream to disk and refuses the document once it passes
+ * `maxBytes`, or at once when it does not start with `{` (a bomb of zeros is caught in its first
+ * chunk), or when it does not end with `}`. The full parse comes later, from the file.
+ */
+function documentGuard(maxBytes: number, display: string): Transform {
   let seen = 0;
+  let started = false;
+  let last = -1;
+  const refuse = (reason: string): MirrorError =>
+    new MirrorError(MirrorErrorCode.RepodataInvalid, `${display}: ${reason}; refusing it`);
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.byteLength;
       if (seen > maxBytes) {
-        callback(
-          new MirrorError(
-            MirrorErrorCode.RepodataInvalid,
-            `${display}: larger than the ${maxBytes}-byte limit once decompressed; refusing it`,
-          ),
-        );
+        callback(refuse(`larger than the ${maxBytes}-byte limit once decompressed`));
         return;
+      }
+      for (let i = 0; !started && i < chunk.byteLength; i++) {
+        const byte = chunk[i] as number;
+        if (WHITESPACE.has(byte)) continue;
+        if (byte !== 0x7b) {
+          callback(refuse(`not a JSON object (it starts with byte 0x${byte.toString(16).padStart(2, '0')})`));
+          return;
+        }
+        started = true;
+      }
+      for (let i = chunk.byteLength - 1; i >= 0; i--) {
+        const byte = chunk[i] as number;
+        if (!WHITESPACE.has(byte)) {
+          last = byte;
+          break;
+        }
       }
       callback(null, chunk);
     },
+    flush(callback) {
+      callback(
+        started && last === 0x7d ? null : refuse('not a complete JSON object (it does not end with })'),
+      );
+    },
   });
+}
+
+/** Drops a cached upstream file and its validators, so that no later run trusts it. */
+async function forget(bodyPath: string, metaPath: string): Promise<void> {
+  await Promise.all([rm(bodyPath, { force: true }), rm(metaPath, { force: true })]);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
