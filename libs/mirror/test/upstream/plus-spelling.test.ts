@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { startFixtureUpstream } from '../../../../test/support/fixture-upstream.ts';
 import { MirrorError } from '../../src/errors.ts';
-import { alternateSpelling, channelFileUrl, channelSource } from '../../src/upstream/channel-source.ts';
+import { channelFileUrl, channelSource } from '../../src/upstream/channel-source.ts';
 import { UpstreamHttp } from '../../src/upstream/http-client.ts';
 import { scratch } from '../sync-helpers.ts';
 
@@ -25,15 +25,6 @@ describe('package URLs with a + in the filename', () => {
       channelFileUrl(channel, 'noarch', 'a b#c?.conda'),
       'https://h.org/c/noarch/a%20b%23c%3F.conda',
     );
-    assert.equal(
-      alternateSpelling(`https://h.org/c/noarch/${FILENAME}`),
-      'https://h.org/c/noarch/vendored-tool-2.0.1%2Blocal.7-h0_0.conda',
-    );
-    assert.equal(
-      alternateSpelling('https://h.org/c/noarch/a%2bb.conda?x=1'),
-      'https://h.org/c/noarch/a+b.conda?x=1',
-    );
-    assert.equal(alternateSpelling('https://h.org/c+d/noarch/ab.conda'), null);
   });
 
   for (const [plusInPaths, requests] of [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { redactUrl } from '../../src/upstream/redaction.ts';
+import { redactUrl } from '../../src/config/index.ts';
 
 const SECRET = 'Sup3r-s3cret-t0ken';
 

@@ -8,14 +8,12 @@ import { MirrorError, MirrorErrorCode } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { channelSource } from '../../src/upstream/channel-source.ts';
 import { UpstreamHttp } from '../../src/upstream/http-client.ts';
-import {
-  fetchUpstreamRepodata,
-  MAX_UPSTREAM_DOCUMENT_BYTES,
-  type RepodataFetchOptions,
-} from '../../src/upstream/repodata-fetch.ts';
+import { fetchUpstreamRepodata, type RepodataFetchOptions } from '../../src/upstream/repodata-fetch.ts';
 import { scratch } from '../sync-helpers.ts';
 
 const MiB = 1024 * 1024;
+/** MAX_UPSTREAM_DOCUMENT_BYTES, as docs/configuration.md states it. */
+const MAX_UPSTREAM_DOCUMENT_BYTES = 1024 * MiB;
 
 /**
  * A small .zst that decodes to `{"x":"aaa…"}` of about `mib` MiB: one compressed 64 MiB frame of
