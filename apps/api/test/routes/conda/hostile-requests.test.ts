@@ -85,7 +85,10 @@ describe('channel serving while the object store is paused', () => {
     await proxy.close();
   });
 
-  it('answers 503 with a clear body within the deadline, logs it, and serves again once resumed', async () => {
+  // Without a deadline the request hangs: fail in 30 s, not at the runner's 5 minutes.
+  it('answers 503 with a clear body within the deadline, logs it, and serves again once resumed', {
+    timeout: 30_000,
+  }, async () => {
     const url = '/conda/fixture/linux-64/repodata.json';
     assert.equal((await t.app.inject({ method: 'GET', url })).statusCode, 200);
     proxy.stall();
