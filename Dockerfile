@@ -5,6 +5,7 @@ FROM node:${NODE_VERSION}-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY libs/codecs/package.json libs/codecs/
 COPY libs/conda/package.json libs/conda/
 COPY libs/storage/package.json libs/storage/
 COPY libs/queue/package.json libs/queue/

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { compressBzip2, decompressBzip2 } from '@condasync/conda';
+import { compressBzip2, decompressBzip2 } from '@condasync/codecs';
 import { argument, close, cpuSeconds, peakRssMiB, print, write } from './support/bench-utils.ts';
 import { writeSyntheticRepodata } from './support/synthetic-repodata.ts';
 

@@ -19,8 +19,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { zstdCompressSync } from 'node:zlib';
-import { compressBzip2Sync } from '@condasync/conda';
-import { json, type TarMember, tarArchive, zipArchive } from '../libs/conda/test/package/archive-builders.ts';
+import { compressBzip2Sync } from '@condasync/codecs';
+import { json, type TarMember, tarArchive, zipArchive } from '../test/support/archive-builders.ts';
 import { seededRandom } from './support/bench-utils.ts';
 
 const CLI = path.join(import.meta.dirname, '../apps/cli/bin/condasync.js');

@@ -11,8 +11,22 @@ import { scanSource } from './support/import-scanner.ts';
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 const SOURCE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 const APPS = ['api', 'worker', 'cli'];
-/** Small decoders libs/conda may use, and only in src/package/ (the archive readers). */
-const CONDA_PACKAGE_DECODERS = ['fzstd', '@msgpack/msgpack', 'msgpackr'];
+/**
+ * Codec libraries: only libs/codecs may import them (everyone else goes through
+ * @condasync/codecs), and libs/codecs imports nothing else but node: built-ins.
+ */
+const CODEC_LIBRARIES: readonly string[] = [];
+/** Codec libraries other workspaces must not reach for directly (BullMQ pulls msgpackr in, for one). */
+const FOREIGN_CODECS = [
+  /^fzstd$/,
+  /^@msgpack\/msgpack$/,
+  /^msgpackr$/,
+  /^tar(-stream)?$/,
+  /^yauzl$/,
+  /^unbzip2-stream$/,
+  /^seek-bzip$/,
+  /^fflate$/,
+];
 const HTTP_SERVERS = [/^fastify$/, /^@fastify\//];
 const QUEUES = [/^bullmq$/, /^ioredis$/];
 const METRICS = [/^prom-client$/];
@@ -34,22 +48,23 @@ function matchesAny(specifier: string, patterns: readonly RegExp[]): boolean {
 }
 
 /** Why `specifier` may not be imported from workspace source `lib` or `app`, or null. */
-function forbiddenBareImport(
-  group: string,
-  workspace: string,
-  relFile: string,
-  specifier: string,
-): string | null {
+function forbiddenBareImport(group: string, workspace: string, specifier: string): string | null {
   if (specifier.startsWith('node:')) return null;
   const name = packageName(specifier);
+  if (workspace === 'codecs' && group === 'libs') {
+    if (CODEC_LIBRARIES.includes(name)) return null;
+    return 'libs/codecs imports only node: built-ins and its chosen codec libraries (it knows no conda and no other workspace)';
+  }
+  if (matchesAny(name, FOREIGN_CODECS) || CODEC_LIBRARIES.includes(name)) {
+    return 'codecs live in libs/codecs: import them from @condasync/codecs';
+  }
   if (group === 'libs') {
     if (name.startsWith('@condasync/') && APPS.includes(name.slice('@condasync/'.length))) {
       return 'libraries never import apps';
     }
     if (workspace === 'conda') {
-      if (name === '@conda-org/rattler') return null;
-      if (relFile.startsWith('libs/conda/src/package/') && CONDA_PACKAGE_DECODERS.includes(name)) return null;
-      return `libs/conda imports only node: built-ins, @conda-org/rattler and relative paths (decoders ${CONDA_PACKAGE_DECODERS.join(', ')} only in src/package/)`;
+      if (name === '@conda-org/rattler' || name === '@condasync/codecs') return null;
+      return 'libs/conda imports only node: built-ins, @conda-org/rattler, @condasync/codecs and relative paths';
     }
     if (workspace === 'storage') {
       if (name.startsWith('@condasync/') || name === '@conda-org/rattler') {
@@ -112,7 +127,7 @@ function checkSource(relFile: string, source: string): Violation[] {
       continue;
     }
     if (!isSource) continue;
-    const reason = forbiddenBareImport(group, workspace, relFile, specifier);
+    const reason = forbiddenBareImport(group, workspace, specifier);
     if (reason !== null) report(ref.line, `import '${specifier}': ${reason}`);
   }
   if (group === 'libs' && isSource) {
@@ -221,11 +236,12 @@ test('every bench imports the libraries through their public entry points', asyn
 describe('the boundary check catches violations', () => {
   const messages = (file: string, source: string) => checkSource(file, source).map(format);
 
-  test('libs/conda: only node:, @conda-org/rattler and relative imports', () => {
+  test('libs/conda: only node:, @conda-org/rattler, @condasync/codecs and relative imports', () => {
     const clean = [
       "import { createHash } from 'node:crypto';",
       "import type { Version } from '@conda-org/rattler';",
       "import { CondaError } from '../errors.ts';",
+      "import { decompressZstd } from '@condasync/codecs';",
     ].join('\n');
     assert.deepEqual(messages('libs/conda/src/repodata/parse.ts', clean), []);
     const [undiciImport] = messages(
@@ -234,15 +250,43 @@ describe('the boundary check catches violations', () => {
     );
     assert.match(
       undiciImport ?? '',
-      /^libs\/conda\/src\/repodata\/parse\.ts:4: import 'undici': libs\/conda imports only/,
+      /^libs\/conda\/src\/repodata\/parse\.ts:5: import 'undici': libs\/conda imports only/,
     );
     assert.equal(messages('libs/conda/src/x.ts', "const m = await import('@condasync/storage');").length, 1);
   });
 
-  test('libs/conda: decoders only inside src/package/', () => {
-    const source = "import { decompress } from 'fzstd';";
-    assert.deepEqual(messages('libs/conda/src/package/conda-reader.ts', source), []);
-    assert.equal(messages('libs/conda/src/shards/read.ts', source).length, 1);
+  test('codecs live in libs/codecs: no other workspace imports a codec library', () => {
+    for (const specifier of ['fzstd', 'msgpackr', '@msgpack/msgpack', 'tar-stream', 'tar', 'yauzl']) {
+      const source = `import x from '${specifier}';`;
+      for (const file of [
+        'libs/conda/src/package/read-conda-archive.ts',
+        'libs/conda/src/shards/read-shards.ts',
+        'libs/mirror/src/upstream/shard-records.ts',
+        'apps/worker/src/main.ts',
+      ]) {
+        assert.match(
+          messages(file, source).join('\n'),
+          /codecs live in libs\/codecs/,
+          `${specifier} in ${file}`,
+        );
+      }
+    }
+  });
+
+  test('libs/codecs: only node: built-ins and its chosen codec libraries, no workspace', () => {
+    const clean = [
+      "import { createZstdDecompress } from 'node:zlib';",
+      "import { CodecError } from '../errors.ts';",
+      ...CODEC_LIBRARIES.map((name) => `import x from '${name}';`),
+    ].join('\n');
+    assert.deepEqual(messages('libs/codecs/src/zstd/decompress-zstd.ts', clean), []);
+    for (const specifier of ['@condasync/conda', '@conda-org/rattler', 'undici', 'fzstd']) {
+      assert.equal(
+        messages('libs/codecs/src/tar/tar-reader.ts', `import x from '${specifier}';`).length,
+        1,
+        specifier,
+      );
+    }
   });
 
   test('no lib reads process.env, however it is spelled', () => {

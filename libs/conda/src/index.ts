@@ -1,5 +1,7 @@
-/** Pure conda channel logic: repodata model, versions, MatchSpec, filters. No I/O beyond given streams. */
-export * from './bzip2/index.ts';
+/**
+ * Pure conda channel logic: repodata model, versions, MatchSpec, filters, shards, index records.
+ * No I/O beyond given streams; the byte formats (bzip2, zstd, msgpack, tar, zip) are @condasync/codecs'.
+ */
 export * from './errors.ts';
 export * from './filter/index.ts';
 export * from './matchspec/index.ts';

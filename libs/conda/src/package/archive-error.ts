@@ -1,3 +1,4 @@
+import { CodecError, CodecErrorCode } from '@condasync/codecs';
 import { CondaError, CondaErrorCode } from '../errors.ts';
 
 /**
@@ -16,11 +17,26 @@ export function invalidArchive(what: string, problem: string, cause?: unknown): 
   );
 }
 
-export function archiveLimitExceeded(what: string, problem: string): CondaError {
-  return new CondaError(CondaErrorCode.LimitExceeded, `package archive ${what}: ${problem}`);
+export function archiveLimitExceeded(what: string, problem: string, cause?: unknown): CondaError {
+  return new CondaError(
+    CondaErrorCode.LimitExceeded,
+    `package archive ${what}: ${problem}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** How an archive is named in messages: its filename when known. */
 export function describeArchive(filename: string | undefined, fallback: string): string {
   return filename === undefined ? fallback : JSON.stringify(filename);
+}
+
+/**
+ * A codec's refusal (corrupt zip, tar, bzip2 or zstd data, an unsafe member name, a bomb) as the
+ * archive error libs/conda raises: LIMIT_EXCEEDED stays LIMIT_EXCEEDED, everything else is
+ * INVALID_RECORD, the codec error kept as the cause. Other errors pass through.
+ */
+export function archiveErrorFromCodec(what: string, error: unknown): unknown {
+  if (!(error instanceof CodecError)) return error;
+  const code = error.code === CodecErrorCode.LimitExceeded ? CondaErrorCode.LimitExceeded : INVALID_ARCHIVE;
+  return new CondaError(code, `package archive ${what}: ${error.message}`, { cause: error });
 }

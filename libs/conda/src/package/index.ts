@@ -1,5 +1,3 @@
-export { Bzip2FormatError } from './bzip2-block.ts';
-export { decompressBzip2 } from './bzip2-decompress.ts';
 export {
   buildIndexRecord,
   INDEX_JSON_DROPPED_KEYS,
@@ -16,4 +14,3 @@ export {
   type ArchiveSource,
   DEFAULT_ARCHIVE_LIMITS,
 } from './types.ts';
-export { decompressZstd } from './zstd-decompress.ts';

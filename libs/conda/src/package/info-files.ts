@@ -1,5 +1,5 @@
+import { type TarEntry, TarEntryType, type TarReader } from '@condasync/codecs';
 import { archiveLimitExceeded, invalidArchive } from './archive-error.ts';
-import { type TarEntry, TarEntryType, type TarReader } from './tar-reader.ts';
 import type { ArchiveInfo } from './types.ts';
 
 /** The info files the index reads, as in conda-index's `extract_to_cache_unconditional`. */

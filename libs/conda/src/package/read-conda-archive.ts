@@ -1,15 +1,20 @@
-import { describeArchive, invalidArchive } from './archive-error.ts';
+import {
+  decompressZstd,
+  readZipDirectory,
+  storedMemberData,
+  TarReader,
+  type ZipDirectory,
+  type ZipEntry,
+} from '@condasync/codecs';
+import { archiveErrorFromCodec, describeArchive, invalidArchive } from './archive-error.ts';
 import { ArchiveInput } from './archive-input.ts';
 import { collectInfoFiles } from './info-files.ts';
-import { TarReader } from './tar-reader.ts';
 import {
   type ArchiveInfo,
   type ArchiveReadOptions,
   type ArchiveSource,
   resolveArchiveLimits,
 } from './types.ts';
-import { readZipDirectory, storedMemberData, type ZipDirectory, type ZipEntry } from './zip-directory.ts';
-import { decompressZstd } from './zstd-decompress.ts';
 
 const INFO_MEMBER = /^info-.+\.tar\.zst$/;
 
@@ -54,18 +59,20 @@ export async function readCondaArchiveInfo(
     await input.close();
     throw error;
   }
-  const directory = readZipDirectory(bytes, what, limits.maxEntries);
-  const member = findInfoMember(directory, options.filename, what);
-  const data = storedMemberData(bytes, directory, member, what);
-  const tar = new TarReader(decompressZstd(data), {
-    what,
-    maxEntries: limits.maxEntries,
-    maxBytes: limits.maxInfoBytes,
-  });
+  let tar: TarReader | undefined;
   try {
+    const directory = readZipDirectory(bytes, limits.maxEntries);
+    const member = findInfoMember(directory, options.filename, what);
+    const data = storedMemberData(bytes, directory, member);
+    tar = new TarReader(decompressZstd(data), {
+      maxEntries: limits.maxEntries,
+      maxBytes: limits.maxInfoBytes,
+    });
     const info = await collectInfoFiles(tar, what);
     return { ...info, ...input.digests() };
+  } catch (error) {
+    throw archiveErrorFromCodec(what, error);
   } finally {
-    await tar.close();
+    await tar?.close();
   }
 }

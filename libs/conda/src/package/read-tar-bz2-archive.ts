@@ -1,8 +1,7 @@
-import { describeArchive } from './archive-error.ts';
+import { decompressBzip2, TarReader } from '@condasync/codecs';
+import { archiveErrorFromCodec, describeArchive } from './archive-error.ts';
 import { ArchiveInput } from './archive-input.ts';
-import { decompressBzip2 } from './bzip2-decompress.ts';
 import { collectInfoFiles } from './info-files.ts';
-import { TarReader } from './tar-reader.ts';
 import {
   type ArchiveInfo,
   type ArchiveReadOptions,
@@ -24,7 +23,6 @@ export async function readTarBz2ArchiveInfo(
   const what = describeArchive(options.filename, '(.tar.bz2)');
   const input = new ArchiveInput(source, what, limits.maxArchiveBytes);
   const tar = new TarReader(decompressBzip2(input.chunks()), {
-    what,
     maxEntries: limits.maxEntries,
     maxBytes: limits.maxInfoBytes,
   });
@@ -36,6 +34,6 @@ export async function readTarBz2ArchiveInfo(
   } catch (error) {
     await tar.close();
     await input.close();
-    throw error;
+    throw archiveErrorFromCodec(what, error);
   }
 }

@@ -1,5 +1,3 @@
-export { decodeMsgpack, type MsgpackLimits } from './msgpack-decode.ts';
-export { encodeMsgpack, MsgpackEncoder } from './msgpack-encode.ts';
 export {
   type DecodeShardOptions,
   decodeShard,
@@ -27,10 +25,3 @@ export {
   type ShardHashEncoding,
   type ShardWriterOptions,
 } from './write-shards.ts';
-export {
-  compressZstdFrame,
-  decompressZstdFrame,
-  inspectZstdFrame,
-  type ZstdFrameInfo,
-  type ZstdFrameOptions,
-} from './zstd-frame.ts';

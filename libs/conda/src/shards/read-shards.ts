@@ -1,10 +1,11 @@
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import { decodeMsgpack, decompressZstdFrame, type MsgpackLimits } from '@condasync/codecs';
 import { CondaError, CondaErrorCode } from '../errors.ts';
 import { compareFilenames } from '../repodata/canonical-json.ts';
 import { type PackageRecordJson, RecordSection, type RecordSectionKey } from '../repodata/types.ts';
 import { assertArtifactFilename, showValue, validateRepodataEntry } from '../repodata/validate-record.ts';
-import { decodeMsgpack, type MsgpackLimits } from './msgpack-decode.ts';
+import { shardErrorFromCodec } from './shard-codec-error.ts';
 import {
   assertPackageName,
   assertShardName,
@@ -15,7 +16,6 @@ import {
   type ShardIndex,
   type ShardIndexInfo,
 } from './shard-model.ts';
-import { decompressZstdFrame } from './zstd-frame.ts';
 
 export interface ShardReadOptions extends MsgpackLimits {
   /** The subdir being read; `info.subdir` and each record's `subdir` must equal it. */
@@ -38,6 +38,15 @@ function isMap(value: unknown): value is Record<string, unknown> {
 }
 
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
+
+/** The msgpack document inside a zstd-compressed shard or index, bombs and bad bytes refused. */
+function decodeDocument(bytes: Uint8Array, maxBytes: number, limits: MsgpackLimits, what: string): unknown {
+  try {
+    return decodeMsgpack(decompressZstdFrame(bytes, maxBytes, what), limits, what);
+  } catch (error) {
+    throw shardErrorFromCodec(error);
+  }
+}
 
 /** A shard hash from the index: bin 32 (CEP 16) or a 64-hex string (rattler accepts both). */
 function shardHash(name: string, value: unknown): string {
@@ -63,9 +72,12 @@ function optionalString(info: Record<string, unknown>, key: string): string | un
  * (conda-index before 0.6.1 wrote neither), so the result always has both.
  */
 export function decodeShardIndex(bytes: Uint8Array, options: ShardReadOptions = {}): ShardIndex {
-  const what = 'shard index';
-  const raw = decompressZstdFrame(bytes, options.maxDecompressedBytes ?? MAX_SHARD_INDEX_BYTES, what);
-  const document = decodeMsgpack(raw, options, what);
+  const document = decodeDocument(
+    bytes,
+    options.maxDecompressedBytes ?? MAX_SHARD_INDEX_BYTES,
+    options,
+    'shard index',
+  );
   if (!isMap(document)) throw invalid(`shard index must be a map, got ${showValue(document)}`);
   const { info, shards, version } = document;
   if (version !== undefined && version !== SHARD_INDEX_VERSION) {
@@ -168,8 +180,7 @@ function decodeSection(
  */
 export function decodeShard(bytes: Uint8Array, options: DecodeShardOptions = {}): Shard {
   const what = options.packageName === undefined ? 'shard' : `shard of "${options.packageName}"`;
-  const raw = decompressZstdFrame(bytes, options.maxDecompressedBytes ?? MAX_SHARD_BYTES, what);
-  const document = decodeMsgpack(raw, options, what);
+  const document = decodeDocument(bytes, options.maxDecompressedBytes ?? MAX_SHARD_BYTES, options, what);
   if (!isMap(document)) throw invalid(`${what} must be a map, got ${showValue(document)}`);
   const shard: Shard = {
     packages: decodeSection(document, 'packages', options),

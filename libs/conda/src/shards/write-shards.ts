@@ -1,14 +1,14 @@
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import { compressZstdFrame, MsgpackEncoder, type ZstdFrameOptions } from '@condasync/codecs';
 import { CondaError, CondaErrorCode } from '../errors.ts';
 import { canonicalRecordJson, compareFilenames } from '../repodata/canonical-json.ts';
 import type { ArtifactFormat, PackageRecordJson } from '../repodata/types.ts';
 import { artifactFormatOf, assertArtifactFilename, showValue } from '../repodata/validate-record.ts';
 import type { RepodataWriterEntry } from '../repodata/write-repodata.ts';
 import { DEFAULT_ZSTD_LEVEL } from '../repodata/zstd.ts';
-import { MsgpackEncoder } from './msgpack-encode.ts';
+import { shardErrorFromCodec } from './shard-codec-error.ts';
 import { packageNameOfFilename, SHARD_INDEX_VERSION, type ShardFile } from './shard-model.ts';
-import { compressZstdFrame } from './zstd-frame.ts';
 
 type Entries = Iterable<RepodataWriterEntry> | AsyncIterable<RepodataWriterEntry>;
 
@@ -140,6 +140,15 @@ function sectionMap(
   return out;
 }
 
+/** msgpack, then one zstd frame; a value msgpack cannot hold is INVALID_RECORD. */
+function encodeFrame(encoder: MsgpackEncoder, value: unknown, zstd: ZstdFrameOptions): Buffer {
+  try {
+    return compressZstdFrame(encoder.encodeView(value), zstd);
+  } catch (error) {
+    throw shardErrorFromCodec(error);
+  }
+}
+
 function sha256(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
 }
@@ -191,7 +200,7 @@ export async function* generateShards(
     };
     const removedHere = removed.get(packageName);
     if (removedHere !== undefined) shard.removed = removedHere.sort(compareFilenames);
-    const bytes = compressZstdFrame(encoder.encodeView(shard), zstd);
+    const bytes = encodeFrame(encoder, shard, zstd);
     const digest = sha256(bytes);
     hashes.set(packageName, digest);
     groups.delete(packageName);
@@ -204,7 +213,7 @@ export async function* generateShards(
     ['version', SHARD_INDEX_VERSION],
     ['shards', hashes],
   ]);
-  return compressZstdFrame(encoder.encodeView(index), zstd);
+  return encodeFrame(encoder, index, zstd);
 }
 
 /** `generateShards`, collected: the index and every shard file in memory. */

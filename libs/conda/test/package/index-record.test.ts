@@ -2,9 +2,15 @@ import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import {
+  chunkedSource,
+  condaArchive,
+  json,
+  SAMPLE_FILENAME_STEM,
+  SAMPLE_INDEX,
+} from '../../../../test/support/archive-builders.ts';
 import { CondaErrorCode } from '../../src/errors.ts';
 import { buildIndexRecord, INDEX_JSON_DROPPED_KEYS, recordFromIndexJson } from '../../src/package/index.ts';
-import { chunkedSource, condaArchive, json, SAMPLE_FILENAME_STEM, SAMPLE_INDEX } from './archive-builders.ts';
 import { fixturePath, readFixture, readFixtureJson } from './fixtures.ts';
 
 type RecordMap = Record<string, Record<string, unknown>>;

@@ -5,17 +5,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { zstdCompressSync } from 'node:zlib';
-import { compressBzip2Sync } from '../../src/bzip2/index.ts';
-import { CondaError, CondaErrorCode } from '../../src/errors.ts';
-import {
-  type ArchiveInfo,
-  type ArchiveReadOptions,
-  DEFAULT_ARCHIVE_LIMITS,
-  readArchiveInfo,
-  readCondaArchiveInfo,
-  readTarBz2ArchiveInfo,
-} from '../../src/package/index.ts';
-import { resolveArchiveLimits } from '../../src/package/types.ts';
+import { compressBzip2Sync } from '@condasync/codecs';
 import {
   chunkedSource,
   condaArchive,
@@ -26,7 +16,17 @@ import {
   tarArchive,
   tarBz2Archive,
   zipArchive,
-} from './archive-builders.ts';
+} from '../../../../test/support/archive-builders.ts';
+import { CondaError, CondaErrorCode } from '../../src/errors.ts';
+import {
+  type ArchiveInfo,
+  type ArchiveReadOptions,
+  DEFAULT_ARCHIVE_LIMITS,
+  readArchiveInfo,
+  readCondaArchiveInfo,
+  readTarBz2ArchiveInfo,
+} from '../../src/package/index.ts';
+import { resolveArchiveLimits } from '../../src/package/types.ts';
 import { fixtureArchives, fixturePath, readFixture } from './fixtures.ts';
 
 const CONDA_NAME = `${SAMPLE_FILENAME_STEM}.conda`;
@@ -154,7 +154,7 @@ describe('streaming a .tar.bz2', () => {
     assert.equal(error.code, CondaErrorCode.LimitExceeded);
     assert.match(
       error.message,
-      /^package archive "sample-1.0-h0_0.tar.bz2": its tar data is larger than the 100000-byte limit/,
+      /^package archive "sample-1.0-h0_0.tar.bz2": tar data is larger than the 100000-byte limit/,
     );
   });
 
@@ -170,7 +170,8 @@ describe('streaming a .tar.bz2', () => {
     const source = chunkedSource(archive.subarray(0, 1500), 100);
     await assert.rejects(readTarBz2ArchiveInfo(source, { filename: 'test_debug_pkg-1.0-0.tar.bz2' }), {
       code: CondaErrorCode.InvalidRecord,
-      message: 'package archive "test_debug_pkg-1.0-0.tar.bz2": its data is corrupt: bzip2 data is truncated',
+      message:
+        'package archive "test_debug_pkg-1.0-0.tar.bz2": bzip2 data is truncated (it ends inside a block)',
     });
     assert.equal(source.closed, true);
   });
@@ -203,7 +204,7 @@ describe('reading a .conda', () => {
     assert.ok(bomb.length < 10_000, `the bomb is ${bomb.length} bytes`);
     const error = await rejection(CONDA_NAME, bomb, { maxInfoBytes: 1024 * 1024 });
     assert.equal(error.code, CondaErrorCode.LimitExceeded);
-    assert.match(error.message, /its tar data is larger than the 1048576-byte limit/);
+    assert.match(error.message, /: tar data is larger than the 1048576-byte limit$/);
   });
 
   test('refuses an info member whose size lies', async () => {
@@ -220,7 +221,7 @@ describe('reading a .conda', () => {
   test('refuses a truncated .conda', async () => {
     const archive = readFixture('conda/tests/data/conda_format_repo/osx-64/zlib-1.2.11-h1de35cc_3.conda');
     const error = await rejection('zlib-1.2.11-h1de35cc_3.conda', archive.subarray(0, archive.length - 100));
-    assert.match(error.message, /is not a valid .conda zip: no end-of-central-directory record/);
+    assert.match(error.message, /: not a valid zip: no end-of-central-directory record/);
   });
 
   test('buffers a streamed .conda only up to maxArchiveBytes', async () => {

@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { describe, test } from 'node:test';
+import { decompressBzip2, TarReader } from '@condasync/codecs';
+import { chunkedSource } from '../../../../test/support/archive-builders.ts';
 import { CondaErrorCode } from '../../src/errors.ts';
-import { decompressBzip2 } from '../../src/package/bzip2-decompress.ts';
 import { buildIndexRecord } from '../../src/package/index.ts';
-import { TarReader } from '../../src/package/tar-reader.ts';
 import {
   applyPatchInstructions,
   type PatchableRepodata,
   parsePatchInstructions,
   REVOKED_DEPENDENCY,
 } from '../../src/patch/index.ts';
-import { chunkedSource } from '../package/archive-builders.ts';
 import { readFixture, readFixtureJson } from '../package/fixtures.ts';
 
 type RecordMap = Record<string, Record<string, unknown>>;
@@ -253,7 +252,6 @@ describe('parsePatchInstructions', () => {
   test('accepts a real conda-forge patch file (read from the conda-forge-repodata-patches package)', async () => {
     const archive = readFixture('conda-index/tests/archives/conda-forge-repodata-patches-20180828-0.tar.bz2');
     const tar = new TarReader(decompressBzip2(chunkedSource(archive, 4096)), {
-      what: 'patches',
       maxEntries: 100,
       maxBytes: 10_000_000,
     });

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { describe, test } from 'node:test';
+import { compressZstdFrame, encodeMsgpack } from '@condasync/codecs';
 import { CondaError, CondaErrorCode } from '../../src/errors.ts';
 import {
-  compressZstdFrame,
   decodeShard,
   decodeShardIndex,
-  encodeMsgpack,
   MAX_SHARD_BYTES,
   shardFilename,
   verifyShard,
@@ -227,7 +226,7 @@ describe('decodeShardIndex refuses hostile or malformed indexes', () => {
     assertRefused(
       () => decodeShardIndex(good.subarray(0, good.length - 1)),
       CondaErrorCode.MalformedJson,
-      /^shard index is not a valid zstd frame: truncated/,
+      /^shard index is not valid zstd data: truncated/,
     );
     assertRefused(
       () => decodeShardIndex(compressZstdFrame(Buffer.from('83a4696e666f', 'hex'))),
@@ -264,7 +263,7 @@ describe('decodeShard refuses hostile or malformed shards', () => {
       assertRefused(
         () => decodeShard(good.subarray(0, length)),
         CondaErrorCode.MalformedJson,
-        /^shard is not a valid zstd frame/,
+        /^shard is not valid zstd data/,
       );
     }
   });

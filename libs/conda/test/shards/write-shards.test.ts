@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { inspectZstdFrame } from '@condasync/codecs';
 import { CondaErrorCode } from '../../src/errors.ts';
 import {
   canonicalRecordJson,
@@ -16,7 +17,6 @@ import {
   decodeShard,
   decodeShardIndex,
   generateShards,
-  inspectZstdFrame,
   type Shard,
   type ShardWriterOptions,
   shardFilename,

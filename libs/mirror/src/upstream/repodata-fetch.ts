@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { decompressZstd } from '@condasync/conda';
+import { decompressZstd } from '@condasync/codecs';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { type ChannelSource, channelFilePath, channelFileUrl } from './channel-source.ts';

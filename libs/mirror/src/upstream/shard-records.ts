@@ -1,11 +1,8 @@
+import { compressZstdFrame, decodeMsgpack, decompressZstdFrame, encodeMsgpack } from '@condasync/codecs';
 import {
   assertArtifactFilename,
   CondaError,
-  compressZstdFrame,
-  decodeMsgpack,
   decodeShard,
-  decompressZstdFrame,
-  encodeMsgpack,
   MAX_SHARD_BYTES,
   type PackageRecordJson,
 } from '@condasync/conda';

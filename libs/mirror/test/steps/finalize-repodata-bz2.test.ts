@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { decompressBzip2 } from '@condasync/conda';
+import { decompressBzip2 } from '@condasync/codecs';
 import { FsObjectStore } from '@condasync/storage';
 import { silentLogger } from '../../src/logger.ts';
 import { METADATA_CACHE_CONTROL } from '../../src/steps/finalize/publish.ts';

@@ -3,7 +3,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { compressBzip2, compressZstd } from '@condasync/conda';
+import { compressBzip2 } from '@condasync/codecs';
+import { compressZstd } from '@condasync/conda';
 import type { ObjectStore } from '@condasync/storage';
 
 /** Short max-age for metadata, so clients see a new sync within a minute but still cache between runs. */

@@ -1,0 +1,1 @@
+export { type TarEntry, TarEntryType, TarReader, type TarReaderOptions } from './tar-reader.ts';

@@ -1,0 +1,1 @@
+export { readZipDirectory, storedMemberData, type ZipDirectory, type ZipEntry } from './zip-directory.ts';
