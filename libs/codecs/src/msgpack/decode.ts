@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { CodecError, CodecErrorCode } from '../errors.ts';
+import { CACHED_KEY, cachedKey, SHORT_STRING, shortAscii } from './short-strings.ts';
 
 /** Bounds for decoding msgpack that came from the network. */
 export interface MsgpackLimits {
@@ -181,8 +182,15 @@ class MsgpackReader {
   #string(length: number, offset: number): string {
     this.#checkStringLength(length, offset);
     const at = this.#take(length, offset, 'a str');
+    const bytes = this.#bytes;
+    // Repodata strings are nearly all short ASCII: for those a JS loop beats a TextDecoder call
+    // several times over, and there is nothing to validate.
+    if (length <= SHORT_STRING) {
+      const text = shortAscii(bytes, at, length);
+      if (text !== null) return text;
+    }
     try {
-      return this.#utf8.decode(this.#bytes.subarray(at, at + length));
+      return this.#utf8.decode(bytes.subarray(at, at + length));
     } catch (cause) {
       throw this.#malformed(offset, 'a str is not valid UTF-8', cause);
     }
@@ -222,12 +230,29 @@ class MsgpackReader {
     return items;
   }
 
+  /** A map key: a fixstr goes through the key cache, anything else through `value`. */
+  #key(depth: number): unknown {
+    const at = this.#at;
+    const byte = this.#bytes[at];
+    if (byte !== undefined && byte >= 0xa0 && byte <= 0xbf) {
+      const length = byte & 0x1f;
+      if (length <= CACHED_KEY && at + 1 + length <= this.#bytes.length) {
+        const key = cachedKey(this.#bytes, at + 1, length);
+        if (key !== null) {
+          this.#at = at + 1 + length;
+          return key;
+        }
+      }
+    }
+    return this.value(depth + 1);
+  }
+
   #map(length: number, depth: number, offset: number): Record<string, unknown> {
     this.#container(length, depth, offset, 'map');
     const object: Record<string, unknown> = {};
     for (let i = 0; i < length; i++) {
       const keyOffset = this.#at;
-      const key = this.value(depth + 1);
+      const key = this.#key(depth);
       if (typeof key !== 'string') {
         throw this.#malformed(keyOffset, `map key is a ${describe(key)}, expected a str`);
       }

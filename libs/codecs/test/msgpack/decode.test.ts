@@ -34,6 +34,16 @@ const SAMPLE = {
 };
 
 describe('decodeMsgpack', () => {
+  test('map keys come from the bytes, whatever keys were decoded before or share a cache slot', () => {
+    const many = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i.toString(36)}`, i]));
+    assert.deepEqual(decodeMsgpack(encodeMsgpack(many), { maxContainerLength: 20_000 }), many);
+    assert.deepEqual(decodeMsgpack(encodeMsgpack(many), { maxContainerLength: 20_000 }), many);
+    const reused = Buffer.from(encodeMsgpack({ abc: 1, é: 2 }));
+    assert.deepEqual(decodeMsgpack(reused), { abc: 1, é: 2 });
+    reused.write('xyz', 2, 'latin1');
+    assert.deepEqual(decodeMsgpack(reused), { xyz: 1, é: 2 });
+  });
+
   test('decodes what the encoder writes', () => {
     assert.deepEqual(decodeMsgpack(encodeMsgpack(SAMPLE)), SAMPLE);
   });
