@@ -11,16 +11,21 @@
 //   zip             find and read info-*.tar.zst of every fixture .conda: readZipDirectory +
 //                   storedMemberData vs yauzl.fromBuffer (plus a CRC-32 check, which it lacks)
 //   zstd            a 4-frame repodata.json.zst: decompressZstd (frame walk + Node) vs Node alone
+//   bzip2 decode    the fixture .tar.bz2 files and a 2 MiB repodata.json.bz2: decompressBzip2 vs
+//                   seek-bzip (whole buffers only: it cannot stream, so it cannot stop a bomb)
+// The msgpack decoders are also given malformed and hostile documents, to count what each refuses.
 // The machine is shared: each figure is the median of --rounds rounds, after one warm-up round.
 import { Buffer } from 'node:buffer';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import { crc32, createZstdDecompress, zstdCompressSync } from 'node:zlib';
 import {
+  compressBzip2Sync,
   decodeMsgpack,
   decompressBzip2,
   decompressZstd,
@@ -37,6 +42,37 @@ import tarStream from 'tar-stream';
 import yauzl from 'yauzl';
 import { argument, print } from './support/bench-utils.ts';
 import { writeSyntheticRepodata } from './support/synthetic-repodata.ts';
+
+/** seek-bzip ships no types: the one call used here. */
+const seekBzip = createRequire(import.meta.url)('seek-bzip') as {
+  decode(input: Uint8Array, output?: Uint8Array, multistream?: boolean): Buffer;
+};
+
+/** Documents a shard reader must refuse: each would otherwise change or inject data silently. */
+const HOSTILE_MSGPACK: Record<string, string> = {
+  'duplicate map key': '82a161c0a161c3',
+  'invalid UTF-8 in a str': 'a2c328',
+  'timestamp ext (becomes a Date)': 'd6ffffffffff',
+  'integer beyond 2^53': 'cf0020000000000001',
+  'non-str map key': '8101c0',
+  'trailing bytes': 'c0c0',
+  'truncated str': 'db0000001061',
+  '100 000-deep nesting': `${'91'.repeat(100_000)}c0`,
+};
+
+function refusedCount(decode: (bytes: Buffer) => unknown): string {
+  const accepted: string[] = [];
+  for (const [label, hex] of Object.entries(HOSTILE_MSGPACK)) {
+    try {
+      decode(Buffer.from(hex, 'hex'));
+      accepted.push(label);
+    } catch {
+      // refused, as it should be
+    }
+  }
+  const total = Object.keys(HOSTILE_MSGPACK).length;
+  return `${total - accepted.length}/${total} refused${accepted.length ? ` (accepts: ${accepted.join(', ')})` : ''}`;
+}
 
 const FIXTURES = path.resolve(import.meta.dirname, '../test/fixtures/conda-test-data');
 const ARCHIVE_FOLDERS = [
@@ -282,6 +318,8 @@ async function main(): Promise<void> {
     rounds,
     (ours, theirs) => `equal values: ${isDeepStrictEqual(ours.map(plain), theirs.map(plain))}`,
   );
+  print(`  hostile documents: ours ${refusedCount((bytes) => decodeMsgpack(bytes))}`);
+  print(`  hostile documents: msgpackr ${refusedCount((bytes) => unpackr.unpack(bytes))}`);
 
   const tarballs = await fixtureTarballs();
   const tarBytes = tarballs.reduce((sum, tar) => sum + tar.length, 0);
@@ -330,6 +368,30 @@ async function main(): Promise<void> {
     ],
     rounds,
     (ours, theirs) => `equal output, equal to the JSON: ${ours.equals(theirs) && ours.equals(json)}`,
+  );
+
+  const bzip2Inputs = [
+    ...fixtureArchives('.tar.bz2').map((archive) => archive.bytes),
+    Buffer.from(compressBzip2Sync(json.subarray(0, 2 * MiB), { level: 9 })),
+  ];
+  const bzip2Out = (
+    await Promise.all(bzip2Inputs.map((bytes) => collect(decompressBzip2(Readable.from([bytes])))))
+  ).reduce((sum, out) => sum + out.length, 0);
+  await compare(
+    `bzip2 decode (${bzip2Inputs.length - 1} fixture .tar.bz2 + a 2 MiB repodata.json.bz2)`,
+    { bytes: bzip2Out, per: 'out' },
+    [
+      {
+        name: 'ours (decompressBzip2, streaming)',
+        run: () => Promise.all(bzip2Inputs.map((bytes) => collect(decompressBzip2(Readable.from([bytes]))))),
+      },
+      {
+        name: 'seek-bzip 2.0.0 (whole buffer)',
+        run: () => bzip2Inputs.map((bytes) => seekBzip.decode(bytes)),
+      },
+    ],
+    rounds,
+    (ours, theirs) => `same bytes: ${ours.every((out, i) => out.equals(theirs[i]!))}`,
   );
 }
 
