@@ -15,7 +15,7 @@ import { walkZstdFrames } from './frame-walker.ts';
  */
 export async function* decompressZstd(
   data: Uint8Array,
-  what = 'zstd data',
+  what = 'input',
 ): AsyncGenerator<Uint8Array, void, undefined> {
   walkZstdFrames(data, what);
   const zstd = createZstdDecompress();

@@ -106,7 +106,7 @@ function walkFrame(bytes: Uint8Array, start: number, what: string): ZstdFrameInf
  * headers alone. Throws MALFORMED_DATA for anything that is not a whole sequence of frames: a bad
  * magic, reserved bits, truncation, or stray bytes after the last frame.
  */
-export function walkZstdFrames(bytes: Uint8Array, what = 'zstd data'): ZstdFrameInfo[] {
+export function walkZstdFrames(bytes: Uint8Array, what = 'input'): ZstdFrameInfo[] {
   const frames: ZstdFrameInfo[] = [];
   let at = 0;
   while (at < bytes.length) {
@@ -139,7 +139,7 @@ export function walkZstdFrames(bytes: Uint8Array, what = 'zstd data'): ZstdFrame
  * only the first frame, so anything after it would mean one thing to conda and another to us),
  * UNSUPPORTED when the frame needs a dictionary.
  */
-export function inspectZstdFrame(bytes: Uint8Array, what = 'zstd data'): ZstdFrameInfo {
+export function inspectZstdFrame(bytes: Uint8Array, what = 'input'): ZstdFrameInfo {
   if (bytes.length < FRAME_HEADER_MIN + BLOCK_HEADER) {
     throw malformedZstd(what, `${bytes.length} bytes is too short for a frame`);
   }

@@ -13,7 +13,7 @@ function ceilLog2(value: number): number {
  * larger than `maxBytes` (or 8 MiB, the window of level 19, whichever is larger) is refused, since
  * the decoder would allocate it up front. Throws LIMIT_EXCEEDED, MALFORMED_DATA or UNSUPPORTED.
  */
-export function decompressZstdFrame(bytes: Uint8Array, maxBytes: number, what = 'zstd data'): Buffer {
+export function decompressZstdFrame(bytes: Uint8Array, maxBytes: number, what = 'input'): Buffer {
   const frame = inspectZstdFrame(bytes, what);
   if (frame.contentSize !== undefined && frame.contentSize > maxBytes) {
     throw new CodecError(

@@ -40,7 +40,7 @@ describe('decompressZstd', () => {
     await assert.rejects(decompress(frame.subarray(0, frame.length - 2)), isMalformed(/truncated/));
     await assert.rejects(
       decompress(Buffer.alloc(0)),
-      isMalformed(/^zstd data is not valid zstd data: it holds no frame$/),
+      isMalformed(/^input is not valid zstd data: it holds no frame$/),
     );
     await assert.rejects(
       decompress(Buffer.from('BZh91AY&SY')),
@@ -59,7 +59,7 @@ describe('decompressZstd', () => {
   test('refuses corrupt block data through Node’s decoder, as a CodecError', async () => {
     const frame = Buffer.from(zstdCompressSync(Buffer.from('abc'.repeat(1000))));
     frame[frame.length - 6]! ^= 0xff;
-    await assert.rejects(decompress(frame), isMalformed(/^zstd data is corrupt: zstd decoding failed/));
+    await assert.rejects(decompress(frame), isMalformed(/^input is corrupt: zstd decoding failed/));
   });
 
   test('walks frames at their exact boundaries', () => {
