@@ -209,9 +209,9 @@ async function saveBody(
   const temp = `${bodyPath}.${process.pid}.${Date.now()}.tmp`;
   const deadline = deadlineSignal(limits.deadline, limits.signal);
   try {
-    // Node's zstd stream stops after the first frame (nodejs/node#64741), and zstd files may hold
-    // several: the compressed body (a tenth of the JSON) is collected and decoded frame by frame.
-    // The decoder yields as the pipeline pulls, so a bomb expands no further than the limit.
+    // The compressed body (a tenth of the JSON) is collected so the codec can check its frames
+    // (zstd files may hold several, and stray bytes after the last are refused). The decoder
+    // yields as the pipeline pulls, so a bomb expands no further than the limit.
     const source = variant === 'zst' ? decompressZstd(await collect(body, maxBytes, display)) : body;
     await pipeline([Readable.from(source), documentGuard(maxBytes, display), createWriteStream(temp)], {
       signal: deadline.signal,
