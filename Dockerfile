@@ -8,6 +8,7 @@ COPY package.json package-lock.json ./
 COPY libs/codecs/package.json libs/codecs/
 COPY libs/conda/package.json libs/conda/
 COPY libs/storage/package.json libs/storage/
+COPY libs/env/package.json libs/env/
 COPY libs/queue/package.json libs/queue/
 COPY libs/mirror/package.json libs/mirror/
 COPY apps/api/package.json apps/api/

@@ -74,6 +74,11 @@ function forbiddenBareImport(group: string, workspace: string, specifier: string
         return 'libs/storage knows no queue, HTTP server or metrics (apps pass hooks in)';
       }
     }
+    if (workspace === 'env') {
+      if (name !== '@condasync/storage') {
+        return 'libs/env imports only node: built-ins and @condasync/storage (it checks settings, it connects to nothing)';
+      }
+    }
     if (workspace === 'mirror') {
       if (name === '@condasync/queue' || matchesAny(name, [/^bullmq$/, ...HTTP_SERVERS, ...METRICS])) {
         return 'libs/mirror knows no queue, HTTP server or metrics registry (the worker and the CLI run its steps)';
@@ -324,6 +329,25 @@ describe('the boundary check catches violations', () => {
       );
     }
     assert.deepEqual(messages('libs/storage/src/s3-store.ts', "import { Client } from 'undici';"), []);
+  });
+
+  test('libs/env: only node: built-ins and libs/storage', () => {
+    for (const specifier of ['ioredis', 'fastify', 'pino', '@condasync/queue', '@condasync/mirror']) {
+      assert.equal(
+        messages('libs/env/src/env-reader.ts', `import x from '${specifier}';`).length,
+        1,
+        specifier,
+      );
+    }
+    assert.deepEqual(
+      messages('libs/env/src/env-reader.ts', "import { storageUrlProblem } from '@condasync/storage';"),
+      [],
+    );
+    assert.ok(
+      messages('libs/env/src/env-reader.ts', 'const url = process.env.CONDASYNC_REDIS_URL;').some((m) =>
+        m.includes('reads process.env'),
+      ),
+    );
   });
 
   test('libs/mirror: no queue, HTTP server or metrics', () => {

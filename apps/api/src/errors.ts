@@ -21,8 +21,6 @@ export const ApiErrorCode = {
   /** Redis or the object store cannot be reached (or is misconfigured); retry later. */
   NotReady: 'NOT_READY',
   Internal: 'INTERNAL',
-  /** The process environment is invalid; raised at start-up, never sent over HTTP. */
-  EnvInvalid: 'ENV_INVALID',
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
@@ -41,7 +39,6 @@ export const API_ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   RANGE_NOT_SATISFIABLE: 416,
   INTERNAL: 500,
   NOT_READY: 503,
-  ENV_INVALID: 500,
 };
 
 /** One problem of a request, with where it is (a config key path, an env var name, a parameter). */

@@ -1,3 +1,5 @@
+import { type EnvSource, portUnavailable } from '@condasync/env';
+import { settlesWithin } from '@condasync/queue';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { loadApiConfig, redactApiConfig } from './config.ts';
@@ -13,15 +15,33 @@ export interface RunningApiServer {
   close(): Promise<void>;
 }
 
+/** A server that cannot listen gives its Redis connection and store this long to close. */
+const FAILED_START_CLOSE_MS = 3000;
+/** After a shutdown, anything still holding the event loop (a hung socket) gets this long. */
+const EXIT_AFTER_CLOSE_MS = 2000;
+
 /**
  * Starts the API process role: reads the environment, listens, and shuts down gracefully on
- * SIGTERM/SIGINT. `condasync api` calls this.
+ * SIGTERM/SIGINT. `condasync api` calls this. A bad environment throws EnvError (ENV_INVALID), a
+ * port that cannot be listened on EnvError (PORT_UNAVAILABLE), before anything is served.
  */
-export async function startApiServer(env: NodeJS.ProcessEnv = process.env): Promise<RunningApiServer> {
+export async function startApiServer(env: EnvSource = process.env): Promise<RunningApiServer> {
   const config = loadApiConfig(env);
   const app = buildApp({ config });
   app.log.info({ config: redactApiConfig(config) }, 'starting the condasync API');
-  const url = await app.listen({ port: config.port, host: config.host });
+  let url: string;
+  try {
+    url = await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await settlesWithin(app.close(), FAILED_START_CLOSE_MS);
+    if (
+      typeof (error as { code?: unknown }).code === 'string' &&
+      (error as { syscall?: string }).syscall === 'listen'
+    ) {
+      throw portUnavailable('PORT', config.host, config.port, error);
+    }
+    throw error;
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -48,6 +68,7 @@ export async function startApiServer(env: NodeJS.ProcessEnv = process.env): Prom
       () => {
         clearTimeout(force);
         app.log.info('shut down');
+        setTimeout(() => process.exit(), EXIT_AFTER_CLOSE_MS).unref();
       },
       (error: unknown) => {
         app.log.error({ err: error }, 'shutdown failed');

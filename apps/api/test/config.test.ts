@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError, loadApiConfig, redactApiConfig } from '../src/index.ts';
+import { EnvError } from '@condasync/env';
+import { loadApiConfig, redactApiConfig } from '../src/index.ts';
 
 const required = {
   CONDASYNC_REDIS_URL: 'redis://127.0.0.1:6379',
   CONDASYNC_STORAGE_URL: 's3://bucket/prefix',
 };
 
-function problemsOf(env: Record<string, string>): Array<{ path: string; message: string }> {
+function problemsOf(env: Record<string, string>): Array<{ variable: string; message: string }> {
   try {
     loadApiConfig(env);
   } catch (error) {
-    assert.ok(error instanceof ApiError);
+    assert.ok(error instanceof EnvError);
     assert.equal(error.code, 'ENV_INVALID');
-    return [...error.details];
+    return [...error.problems];
   }
   assert.fail('expected ENV_INVALID');
 }
@@ -29,7 +30,7 @@ describe('loadApiConfig', () => {
     assert.deepEqual(config.channelTokens, []);
     assert.deepEqual(config.upstreamAllow, []);
     assert.equal(config.queuePrefix, null);
-    assert.equal(config.s3Endpoint, null);
+    assert.deepEqual(config.store, { url: 's3://bucket/prefix', s3Endpoint: null, s3Region: null });
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.apiTokens));
   });
 
@@ -49,8 +50,11 @@ describe('loadApiConfig', () => {
     });
     assert.equal(config.port, 9000);
     assert.equal(config.host, '127.0.0.1');
-    assert.equal(config.s3Endpoint, 'http://minio:9000');
-    assert.equal(config.s3Region, 'eu-west-1');
+    assert.deepEqual(config.store, {
+      url: 's3://bucket/prefix',
+      s3Endpoint: 'http://minio:9000',
+      s3Region: 'eu-west-1',
+    });
     assert.deepEqual(config.apiTokens, ['token-aaaaaaaaaaaaaaaa', 'token-bbbbbbbbbbbbbbbb']);
     assert.deepEqual(config.channelTokens, ['chan-aaaaaaaaaaaaaaaa']);
     assert.deepEqual(config.upstreamAllow, ['https://conda.anaconda.org/', 'file:///srv/channels']);
@@ -72,7 +76,7 @@ describe('loadApiConfig', () => {
       CONDASYNC_QUEUE_PREFIX: 'has:colon',
     });
     assert.deepEqual(
-      problems.map((problem) => problem.path),
+      problems.map((problem) => problem.variable),
       [
         'PORT',
         'CONDASYNC_REDIS_URL',

@@ -1,11 +1,12 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { EnvReader, type EnvSource } from '@condasync/env';
+import type { StoreSettings } from '@condasync/storage';
 
 /** Everything the CLI reads from the environment, read in this one place. */
 export interface CliEnv {
-  storageUrl: string | null;
-  s3Endpoint: string | null;
-  s3Region: string | null;
+  /** CONDASYNC_STORAGE_URL with the S3 endpoint and region; null when no storage URL is set. */
+  store: StoreSettings | null;
   /** Local folder for the upstream repodata cache and scratch files. */
   workDir: string;
   logFormat: 'pretty' | 'json';
@@ -13,14 +14,16 @@ export interface CliEnv {
   apiToken: string | null;
 }
 
-export function readCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
-  const cacheHome = env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
-  return {
-    storageUrl: env['CONDASYNC_STORAGE_URL'] || null,
-    s3Endpoint: env['CONDASYNC_S3_ENDPOINT'] || null,
-    s3Region: env['CONDASYNC_S3_REGION'] || null,
-    workDir: env['CONDASYNC_WORK_DIR'] || join(cacheHome, 'condasync'),
-    logFormat: env['CONDASYNC_LOG_FORMAT'] === 'json' ? 'json' : 'pretty',
-    apiToken: env['CONDASYNC_API_TOKEN'] || null,
+/** Reads the CLI's environment; throws one EnvError naming every bad variable. */
+export function readCliEnv(env: EnvSource = process.env): CliEnv {
+  const read = new EnvReader(env);
+  const cacheHome = read.text('XDG_CACHE_HOME') ?? join(homedir(), '.cache');
+  const cliEnv: CliEnv = {
+    store: read.store({ required: false }),
+    workDir: read.text('CONDASYNC_WORK_DIR') ?? join(cacheHome, 'condasync'),
+    logFormat: read.oneOf('CONDASYNC_LOG_FORMAT', ['pretty', 'json'], 'pretty'),
+    apiToken: read.text('CONDASYNC_API_TOKEN') ?? null,
   };
+  read.finish();
+  return cliEnv;
 }

@@ -1,3 +1,4 @@
+import { EnvError, EnvErrorCode } from '@condasync/env';
 import { MirrorError, MirrorErrorCode } from '@condasync/mirror';
 import { StorageError } from '@condasync/storage';
 import packageJson from '../package.json' with { type: 'json' };
@@ -58,10 +59,15 @@ function reportError(error: unknown): number {
       process.stderr.write(`  ${problem.path || '(file)'}: ${problem.message}\n`);
     return ExitCode.Usage;
   }
-  const problems = (error as { problems?: unknown }).problems;
-  if (Array.isArray(problems)) {
-    // Environment errors of the api/worker roles: every problem at once, no stack trace.
-    process.stderr.write(`error: ${(error as Error).message}\n`);
+  if (error instanceof EnvError) {
+    // Every role's environment problems at once, each under its variable; no stack trace.
+    if (error.code === EnvErrorCode.Invalid) {
+      process.stderr.write('error: invalid environment:\n');
+      for (const p of error.problems) process.stderr.write(`  ${p.variable}: ${p.message}\n`);
+    } else {
+      for (const p of error.problems)
+        process.stderr.write(`error: cannot listen: ${p.variable}: ${p.message}\n`);
+    }
     return ExitCode.Usage;
   }
   if (error instanceof MirrorError || error instanceof StorageError) {

@@ -1,16 +1,17 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { EnvReader, type EnvSource, type LogLevelName } from '@condasync/env';
 import { DEFAULT_QUEUE_PREFIX } from '@condasync/queue';
+import type { StoreSettings } from '@condasync/storage';
 
 /** Everything a worker process reads from the environment, read here only, validated at once. */
 export interface WorkerConfig {
   readonly redisUrl: string;
-  readonly storageUrl: string;
-  readonly s3Endpoint: string | null;
-  readonly s3Region: string | null;
+  /** CONDASYNC_STORAGE_URL with the S3 endpoint and region. */
+  readonly store: StoreSettings;
   /** Package jobs processed at once by this process. */
   readonly concurrency: number;
-  /** Port of the small /metrics server; 0 picks a free one. */
+  /** Port of the small /metrics, /livez and /readyz server; 0 picks a free one. */
   readonly metricsPort: number;
   readonly metricsHost: string;
   /** Local folder for upstream repodata caches and scratch files. */
@@ -19,7 +20,9 @@ export interface WorkerConfig {
   readonly queuePrefix: string;
   /** How long a job's lock lasts; a killed worker's jobs go to another worker after about this. */
   readonly jobLockMs: number;
-  readonly logLevel: string;
+  /** How long SIGTERM waits for active jobs before leaving them to the stalled-job check. */
+  readonly shutdownGraceMs: number;
+  readonly logLevel: LogLevelName;
   /**
    * CONDASYNC_UPSTREAM_ALLOW is set: the API admits only listed upstreams, so the worker connects
    * wherever they resolve. Unset, it connects only to public addresses (checked at connect time).
@@ -32,63 +35,37 @@ export interface WorkerConfig {
 export const WORKER_QUEUES = ['plan', 'package', 'finalize'] as const;
 export type WorkerQueue = (typeof WORKER_QUEUES)[number];
 
-export class WorkerConfigError extends Error {
-  readonly problems: readonly string[];
-  constructor(problems: string[]) {
-    super(`invalid worker environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'WorkerConfigError';
-    this.problems = problems;
-  }
-}
-
-export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const problems: string[] = [];
-  const required = (name: string): string => {
-    const value = env[name];
-    if (!value) problems.push(`${name} is required`);
-    return value ?? '';
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-      return fallback;
-    }
-    return value;
-  };
-  const queues = (env['CONDASYNC_WORKER_QUEUES'] || WORKER_QUEUES.join(','))
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
+/** Reads the worker's environment; throws one EnvError naming every bad variable. */
+export function loadWorkerConfig(env: EnvSource = process.env): WorkerConfig {
+  const read = new EnvReader(env);
+  const queues = read.list('CONDASYNC_WORKER_QUEUES');
   for (const queue of queues) {
     if (!(WORKER_QUEUES as readonly string[]).includes(queue)) {
-      problems.push(
-        `CONDASYNC_WORKER_QUEUES lists unknown queue "${queue}" (known: ${WORKER_QUEUES.join(', ')})`,
+      read.report(
+        'CONDASYNC_WORKER_QUEUES',
+        `lists unknown queue "${queue}" (known: ${WORKER_QUEUES.join(', ')})`,
       );
     }
   }
-  if (queues.length === 0)
-    problems.push(`CONDASYNC_WORKER_QUEUES lists no queue (known: ${WORKER_QUEUES.join(', ')})`);
+  if (queues.length === 0 && read.text('CONDASYNC_WORKER_QUEUES') !== undefined) {
+    read.report('CONDASYNC_WORKER_QUEUES', `lists no queue (known: ${WORKER_QUEUES.join(', ')})`);
+  }
   const config: WorkerConfig = {
-    redisUrl: required('CONDASYNC_REDIS_URL'),
-    storageUrl: required('CONDASYNC_STORAGE_URL'),
-    s3Endpoint: env['CONDASYNC_S3_ENDPOINT'] || null,
-    s3Region: env['CONDASYNC_S3_REGION'] || null,
-    concurrency: integer('CONDASYNC_WORKER_CONCURRENCY', 16, 1, 512),
-    metricsPort: integer('CONDASYNC_WORKER_METRICS_PORT', 9464, 0, 65535),
-    metricsHost: env['CONDASYNC_WORKER_METRICS_HOST'] || '0.0.0.0',
+    redisUrl: read.redisUrl({ required: true }) ?? '',
+    store: read.store({ required: true }) ?? { url: '', s3Endpoint: null, s3Region: null },
+    concurrency: read.integer('CONDASYNC_WORKER_CONCURRENCY', 16, 1, 512),
+    metricsPort: read.port('CONDASYNC_WORKER_METRICS_PORT', 9464),
+    metricsHost: read.text('CONDASYNC_WORKER_METRICS_HOST') ?? '0.0.0.0',
     workDir:
-      env['CONDASYNC_WORK_DIR'] || join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'condasync'),
-    queuePrefix: env['CONDASYNC_QUEUE_PREFIX'] || DEFAULT_QUEUE_PREFIX,
-    jobLockMs: integer('CONDASYNC_JOB_LOCK_SECONDS', 30, 1, 3600) * 1000,
-    logLevel: env['CONDASYNC_LOG_LEVEL'] || 'info',
-    upstreamAllowListed: (env['CONDASYNC_UPSTREAM_ALLOW'] ?? '')
-      .split(',')
-      .some((entry) => entry.trim() !== ''),
-    queues: [...new Set(queues)] as WorkerQueue[],
+      read.text('CONDASYNC_WORK_DIR') ??
+      join(read.text('XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'condasync'),
+    queuePrefix: read.queuePrefix() ?? DEFAULT_QUEUE_PREFIX,
+    jobLockMs: read.integer('CONDASYNC_JOB_LOCK_SECONDS', 30, 1, 3600) * 1000,
+    shutdownGraceMs: read.integer('CONDASYNC_WORKER_SHUTDOWN_SECONDS', 25, 0, 3600) * 1000,
+    logLevel: read.logLevel(),
+    upstreamAllowListed: read.list('CONDASYNC_UPSTREAM_ALLOW').length > 0,
+    queues: queues.length === 0 ? WORKER_QUEUES : ([...new Set(queues)] as WorkerQueue[]),
   };
-  if (problems.length > 0) throw new WorkerConfigError(problems);
+  read.finish();
   return Object.freeze(config);
 }

@@ -1,2 +1,2 @@
-export { loadWorkerConfig, type WorkerConfig, WorkerConfigError } from './config.ts';
+export { loadWorkerConfig, type WorkerConfig } from './config.ts';
 export { type RunningWorker, runWorkerProcess, startWorker } from './main.ts';

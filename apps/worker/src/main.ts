@@ -1,59 +1,63 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { EnvSource } from '@condasync/env';
 import { UpstreamHttp } from '@condasync/mirror';
 import {
   checkRedisPolicy,
+  closeRedis,
   createRedisConnection,
   type FinalizeJobData,
+  isRedisConnectionError,
   type PackageJobData,
   type PlanJobData,
   QueueName,
+  RedisOutageReporter,
   SyncRegistry,
+  settlesWithin,
 } from '@condasync/queue';
-import { openStore } from '@condasync/storage';
+import { openConfiguredStore } from '@condasync/storage';
 import { Queue, Worker } from 'bullmq';
 import { pino } from 'pino';
 import { loadWorkerConfig } from './config.ts';
+import { startWorkerHttpServer } from './http-server.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { finalizeProcessor } from './processors/finalize.ts';
 import { packageProcessor } from './processors/package.ts';
 import { planProcessor } from './processors/plan.ts';
+import { WorkerReadiness } from './readiness.ts';
 import { SyncConfigCache, type WorkerServices } from './services.ts';
 
-/** How long a graceful stop waits for active jobs before giving them back to the queue. */
-const SHUTDOWN_GRACE_MS = 25_000;
+/**
+ * Each shutdown step after the drain (force-closing workers, queues, the store, Redis) gets this
+ * long: with Redis gone, BullMQ's close() and ioredis' quit() wait for ever.
+ */
+const CLOSE_STEP_MS = 2000;
+/** A scrape must not hang on an unreachable Redis: queue depths are skipped after this. */
+const QUEUE_COUNTS_TIMEOUT_MS = 2000;
 
 export interface RunningWorker {
-  /** The /metrics server's port (useful when CONDASYNC_WORKER_METRICS_PORT is 0). */
+  /** The HTTP server's port (/metrics, /livez, /readyz; useful when CONDASYNC_WORKER_METRICS_PORT is 0). */
   metricsPort: number;
   close(): Promise<void>;
 }
 
 /**
- * Starts one worker process's three BullMQ workers (plan, package, finalize) and its /metrics
- * server. Any number of these processes can run against one Redis and one store.
+ * Starts one worker process's BullMQ workers (plan, package, finalize) and its HTTP server. The
+ * server listens first: a worker that cannot listen throws (EnvError) before it takes any job.
+ * Redis and the store need not answer yet: the worker retries, saying so once per interval.
+ * Any number of these processes can run against one Redis and one store.
  */
-export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise<RunningWorker> {
+export async function startWorker(env: EnvSource = process.env): Promise<RunningWorker> {
   const config = loadWorkerConfig(env);
   const logger = pino({ level: config.logLevel, base: { component: 'worker', pid: process.pid } });
-  const redis = createRedisConnection(config.redisUrl, { name: 'condasync-worker' });
-  const policy = await checkRedisPolicy(redis);
-  if (!policy.ok)
-    logger.warn(
-      { problems: policy.problems },
-      'Redis is not configured as condasync needs (noeviction, AOF)',
-    );
-  if (policy.unverified !== undefined) logger.warn(policy.unverified);
 
-  const queueOptions = { connection: redis, prefix: config.queuePrefix };
-  const queues = {
-    plan: new Queue<PlanJobData>(QueueName.plan, queueOptions),
-    package: new Queue<PackageJobData>(QueueName.package, queueOptions),
-    finalize: new Queue<FinalizeJobData>(QueueName.finalize, queueOptions),
-  };
-  const metrics = new WorkerMetrics(async () =>
-    Promise.all(
-      Object.values(queues).map(async (queue) => ({
+  // Filled once Redis is set up; /metrics reports queue depths only while Redis answers.
+  const queueList: Queue[] = [];
+  let redisUp = false;
+  const metrics = new WorkerMetrics(async () => {
+    if (!redisUp) return [];
+    const counts = Promise.all(
+      queueList.map(async (queue) => ({
         queue: queue.name,
         counts: await queue.getJobCounts(
           'waiting',
@@ -64,16 +68,66 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
           'prioritized',
         ),
       })),
-    ),
-  );
-  const store = openStore(config.storageUrl, {
-    s3: {
-      ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
-      ...(config.s3Region ? { region: config.s3Region } : {}),
-    },
+    );
+    let result: Array<{ queue: string; counts: Record<string, number> }> = [];
+    await settlesWithin(
+      counts.then((value) => {
+        result = value;
+      }),
+      QUEUE_COUNTS_TIMEOUT_MS,
+    );
+    return result;
+  });
+  let readiness: WorkerReadiness | null = null;
+  const server: Server = await startWorkerHttpServer({
+    host: config.metricsHost,
+    port: config.metricsPort,
+    registry: metrics.registry,
+    readiness: () => readiness?.state() ?? null,
+  });
+  const metricsPort = (server.address() as AddressInfo).port;
+
+  const redis = createRedisConnection(config.redisUrl, { name: 'condasync-worker' });
+  const outage = new RedisOutageReporter(config.redisUrl, (line, state) =>
+    state === 'down' ? logger.warn(line) : logger.info(line),
+  ).watch(redis);
+  redis.on('ready', () => {
+    redisUp = true;
+    checkRedisPolicy(redis).then(
+      (policy) => {
+        if (!policy.ok)
+          logger.warn(
+            { problems: policy.problems },
+            'Redis is not configured as condasync needs (noeviction, AOF)',
+          );
+        if (policy.unverified !== undefined) logger.warn(policy.unverified);
+      },
+      (error: unknown) => logger.warn(`the Redis policy could not be read: ${(error as Error).message}`),
+    );
+  });
+  redis.on('close', () => {
+    redisUp = false;
+  });
+
+  const queueOptions = { connection: redis, prefix: config.queuePrefix };
+  const queues = {
+    plan: new Queue<PlanJobData>(QueueName.plan, queueOptions),
+    package: new Queue<PackageJobData>(QueueName.package, queueOptions),
+    finalize: new Queue<FinalizeJobData>(QueueName.finalize, queueOptions),
+  };
+  queueList.push(queues.plan, queues.package, queues.finalize);
+  const store = openConfiguredStore(config.store, {
     onOperation: (operation, seconds, outcome) =>
       metrics.storageOperations.observe({ operation, outcome }, seconds),
   });
+  readiness = new WorkerReadiness(redis, store, logger);
+  readiness.start();
+  /** Connection errors are one outage, said once per interval; anything else is logged as itself. */
+  const onError = (source: string) => (error: Error) => {
+    if (isRedisConnectionError(error)) outage.error(error);
+    else logger.error({ source, err: error.message }, 'worker error');
+  };
+  for (const queue of queueList) queue.on('error', onError(`queue ${queue.name}`));
   const registry = new SyncRegistry(redis, { prefix: config.queuePrefix });
   const services: WorkerServices = {
     config,
@@ -144,11 +198,8 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
         'job attempt failed',
       ),
     );
-    worker.on('error', (error) => logger.error({ queue: worker.name, err: error.message }, 'worker error'));
+    worker.on('error', onError(`worker ${worker.name}`));
   }
-
-  const server = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
-  const metricsPort = (server.address() as AddressInfo).port;
   logger.info(
     { queues: config.queues, concurrency: config.concurrency, metricsPort, store: store.description },
     'worker started',
@@ -157,47 +208,38 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      logger.info({}, 'worker stopping: no new jobs; active ones finish or go back to the queue');
-      const timeout = new Promise<'timeout'>((resolve) =>
-        setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS).unref(),
+      readiness?.stop();
+      // Without Redis no job can be completed or handed back: waiting would only delay the exit.
+      // Active jobs keep their lock until it expires; BullMQ's stalled check then re-queues them.
+      const drainMs = redis.status === 'ready' ? config.shutdownGraceMs : 0;
+      logger.info(
+        drainMs > 0
+          ? `worker stopping: no new jobs; active ones have ${drainMs / 1000} s to finish or go back to the queue`
+          : 'worker stopping: Redis is unreachable, so active jobs are left to the stalled-job check',
       );
-      const graceful = Promise.all(workers.map((w) => w.close())).then(() => 'closed' as const);
-      if ((await Promise.race([graceful, timeout])) === 'timeout') {
-        // Force: active jobs stay locked until BullMQ's stalled check hands them to another worker.
-        await Promise.all(workers.map((w) => w.close(true)));
-      }
-      await Promise.all(Object.values(queues).map((q) => q.close()));
-      await services.http.close();
-      await store.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await redis.quit();
-      logger.info({}, 'worker stopped');
+      const drained = await settlesWithin(Promise.all(workers.map((w) => w.close())), drainMs);
+      if (!drained) await settlesWithin(Promise.all(workers.map((w) => w.close(true))), CLOSE_STEP_MS);
+      await settlesWithin(Promise.all(queueList.map((q) => q.close())), CLOSE_STEP_MS);
+      await settlesWithin(services.http.close(), CLOSE_STEP_MS);
+      await settlesWithin(store.close(), CLOSE_STEP_MS);
+      server.closeAllConnections();
+      await settlesWithin(new Promise<void>((resolve) => server.close(() => resolve())), CLOSE_STEP_MS);
+      await closeRedis(redis, CLOSE_STEP_MS);
+      logger.info({ drained }, 'worker stopped');
     })();
     return closing;
   };
   return { metricsPort, close };
 }
 
-function startMetricsServer(metrics: WorkerMetrics, host: string, port: number): Promise<Server> {
-  const server = createServer(async (request, response) => {
-    if (request.url === '/metrics') {
-      response.setHeader('content-type', metrics.registry.contentType);
-      response.end(await metrics.registry.metrics());
-    } else if (request.url === '/livez') {
-      response.end('ok\n');
-    } else {
-      response.statusCode = 404;
-      response.end('not found\n');
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
-}
+/** After close(), a BullMQ connection that never closed (Redis gone) may not hold the process longer. */
+const EXIT_AFTER_CLOSE_MS = 1000;
 
-/** Entry point of `condasync worker`: runs until SIGTERM/SIGINT, then stops gracefully. */
-export async function runWorkerProcess(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/**
+ * Entry point of `condasync worker`: runs until SIGTERM/SIGINT, then stops within its drain time
+ * (CONDASYNC_WORKER_SHUTDOWN_SECONDS plus a few bounded close steps), Redis reachable or not.
+ */
+export async function runWorkerProcess(env: EnvSource = process.env): Promise<void> {
   const worker = await startWorker(env);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
@@ -205,4 +247,5 @@ export async function runWorkerProcess(env: NodeJS.ProcessEnv = process.env): Pr
     process.once('SIGINT', stop);
   });
   await worker.close();
+  setTimeout(() => process.exit(), EXIT_AFTER_CLOSE_MS).unref();
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadWorkerConfig, WorkerConfigError } from '../src/config.ts';
+import { EnvError } from '@condasync/env';
+import { loadWorkerConfig } from '../src/config.ts';
 
 const REQUIRED = {
   CONDASYNC_REDIS_URL: 'redis://127.0.0.1:6379',
@@ -39,12 +40,42 @@ describe('loadWorkerConfig', () => {
 
   test('names every missing or invalid variable at once', () => {
     assert.throws(
-      () => loadWorkerConfig({ CONDASYNC_WORKER_CONCURRENCY: 'many' }),
-      (error: unknown) =>
-        error instanceof WorkerConfigError &&
-        error.problems.length === 3 &&
-        error.problems.includes('CONDASYNC_REDIS_URL is required') &&
-        error.problems.includes('CONDASYNC_WORKER_CONCURRENCY must be an integer from 1 to 512, got "many"'),
+      () =>
+        loadWorkerConfig({
+          CONDASYNC_WORKER_CONCURRENCY: 'many',
+          CONDASYNC_STORAGE_URL: 'bogus://x',
+          CONDASYNC_LOG_LEVEL: 'loud',
+          CONDASYNC_WORKER_METRICS_PORT: '99999',
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof EnvError);
+        assert.deepEqual(
+          error.problems.map((p) => `${p.variable} ${p.message}`),
+          [
+            'CONDASYNC_REDIS_URL is required (redis://host:6379 or rediss://…)',
+            'CONDASYNC_STORAGE_URL \'bogus://x\' has the unsupported scheme "bogus:"; expected file:///path or s3://bucket/prefix',
+            "CONDASYNC_WORKER_CONCURRENCY 'many' is not an integer from 1 to 512",
+            "CONDASYNC_WORKER_METRICS_PORT '99999' is not an integer from 0 to 65535",
+            "CONDASYNC_LOG_LEVEL 'loud' is not one of trace, debug, info, warn, error, fatal, silent",
+          ],
+        );
+        return true;
+      },
     );
+  });
+
+  test('reads the store settings and the shutdown grace', () => {
+    const config = loadWorkerConfig({
+      ...REQUIRED,
+      CONDASYNC_S3_ENDPOINT: 'http://minio:9000',
+      CONDASYNC_WORKER_SHUTDOWN_SECONDS: '5',
+    });
+    assert.deepEqual(config.store, {
+      url: 's3://bucket/mirror',
+      s3Endpoint: 'http://minio:9000',
+      s3Region: null,
+    });
+    assert.equal(config.shutdownGraceMs, 5000);
+    assert.equal(loadWorkerConfig(REQUIRED).shutdownGraceMs, 25_000);
   });
 });

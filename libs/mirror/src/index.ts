@@ -1,5 +1,7 @@
 /** The mirroring engine: sync config, upstream client and the steps, shared by the CLI and the workers. */
 export * from './config/index.ts';
+// The one table of log-level aliases (cas-sync's names and numbers); the CLI's -l takes it too.
+export { LOG_LEVEL_ALIASES } from './config/vocabulary.ts';
 export * from './errors.ts';
 export { type LocalSyncOptions, runLocalSync } from './local-sync.ts';
 export { type Logger, silentLogger } from './logger.ts';

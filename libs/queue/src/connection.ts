@@ -1,8 +1,13 @@
+import { redactUrlCredentials } from '@condasync/env';
 import { Redis } from 'ioredis';
+
+/** How often a lost Redis is tried again, and at most how often its absence is logged. */
+export const REDIS_RETRY_INTERVAL_MS = 2000;
 
 /**
  * A Redis connection for BullMQ and the sync registry. `maxRetriesPerRequest: null` is what
  * BullMQ workers require (blocking commands must wait through reconnects instead of failing).
+ * A lost connection is retried for ever, backing off to one attempt per REDIS_RETRY_INTERVAL_MS.
  */
 export function createRedisConnection(url: string, options: { name: string; lazyConnect?: boolean }): Redis {
   return new Redis(url, {
@@ -10,7 +15,100 @@ export function createRedisConnection(url: string, options: { name: string; lazy
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     lazyConnect: options.lazyConnect ?? false,
+    retryStrategy: (attempt) => Math.min(attempt * 200, REDIS_RETRY_INTERVAL_MS),
   });
+}
+
+/**
+ * Turns the stream of connection errors of an unreachable Redis (ioredis emits one per attempt,
+ * BullMQ forwards its own) into at most one readable line per retry interval naming the URL with
+ * its password redacted, and one line when Redis answers again. Without an `error` listener
+ * ioredis prints every attempt's stack trace.
+ */
+export class RedisOutageReporter {
+  readonly #shownUrl: string;
+  readonly #report: (line: string, state: 'down' | 'up') => void;
+  readonly #intervalMs: number;
+  #lastReportAt = Number.NEGATIVE_INFINITY;
+  #down = false;
+
+  constructor(
+    url: string,
+    report: (line: string, state: 'down' | 'up') => void,
+    intervalMs: number = REDIS_RETRY_INTERVAL_MS,
+  ) {
+    this.#shownUrl = redactUrlCredentials(url);
+    this.#report = report;
+    this.#intervalMs = intervalMs;
+  }
+
+  /** Reports a connection's errors and recoveries from now on. */
+  watch(redis: Redis): this {
+    redis.on('error', (error: unknown) => this.error(error));
+    redis.on('ready', () => this.ready());
+    return this;
+  }
+
+  get down(): boolean {
+    return this.#down;
+  }
+
+  error(error: unknown): void {
+    this.#down = true;
+    const now = Date.now();
+    if (now - this.#lastReportAt < this.#intervalMs) return;
+    this.#lastReportAt = now;
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    this.#report(
+      `Redis at ${this.#shownUrl} is unreachable (${message}); retrying every ${this.#intervalMs / 1000} s`,
+      'down',
+    );
+  }
+
+  ready(): void {
+    if (!this.#down) return;
+    this.#down = false;
+    this.#lastReportAt = Number.NEGATIVE_INFINITY;
+    this.#report(`Redis at ${this.#shownUrl} answers again`, 'up');
+  }
+}
+
+/** Errors that mean "Redis is not there" rather than a failed command. */
+export function isRedisConnectionError(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN', 'EPIPE'].includes(
+      code ?? '',
+    ) || /Connection is closed|connect ETIMEDOUT|Stream isn't writeable/i.test(message ?? '')
+  );
+}
+
+/** Resolves true when `promise` settles (either way) within `ms`, false otherwise. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * QUIT when Redis answers, within `ms`; otherwise (or past `ms`) drop the connection. QUIT on a
+ * connection that is reconnecting waits in the offline queue for ever.
+ */
+export async function closeRedis(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === 'ready' && (await settlesWithin(redis.quit(), ms))) return;
+  redis.disconnect();
 }
 
 export interface RedisPolicyCheck {

@@ -14,5 +14,12 @@ export type {
   PutBody,
   PutOptions,
 } from './object-store.ts';
-export { type OpenStoreOptions, openStore } from './open-store.ts';
+export {
+  type OpenStoreOptions,
+  openConfiguredStore,
+  openStore,
+  type StoreSettings,
+  storageUrlProblem,
+} from './open-store.ts';
+export { probeStore } from './probe.ts';
 export { type S3Logger, S3ObjectStore, type S3StoreOptions } from './s3-store.ts';

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FsObjectStore, openStore, S3ObjectStore, StorageError, StorageErrorCode } from '../src/index.ts';
+import {
+  FsObjectStore,
+  openConfiguredStore,
+  openStore,
+  S3ObjectStore,
+  StorageError,
+  StorageErrorCode,
+  storageUrlProblem,
+} from '../src/index.ts';
 
 function invalidArgument(url: string): string {
   try {
@@ -44,5 +52,32 @@ describe('openStore', () => {
     assert.ok(!withSecret.includes('hunter2'), withSecret);
     assert.match(invalidArgument('s3://Bad_Bucket/x'), /bucket/);
     assert.match(invalidArgument('s3://bucket/a//b'), /invalid S3 prefix: invalid key "a\/\/b"/);
+  });
+});
+
+describe('storageUrlProblem', () => {
+  it('says why a URL names no store, without echoing credentials, and null for a good one', () => {
+    assert.equal(storageUrlProblem('file:///srv/mirror'), null);
+    assert.equal(storageUrlProblem('s3://bucket/prefix'), null);
+    assert.match(storageUrlProblem('bogus://x') ?? '', /'bogus:\/\/x' has the unsupported scheme "bogus:"/);
+    const secret = storageUrlProblem('s3://AKIA:hunter2@bucket/prefix') ?? '';
+    assert.match(secret, /credentials do not belong/);
+    assert.ok(!secret.includes('hunter2'), secret);
+  });
+});
+
+describe('openConfiguredStore', () => {
+  it('uses path-style addressing at a custom endpoint, and the region it is given', async () => {
+    const store = openConfiguredStore({
+      url: 's3://bucket/prefix',
+      s3Endpoint: 'http://127.0.0.1:9000',
+      s3Region: 'eu-west-1',
+    });
+    assert.ok(store instanceof S3ObjectStore);
+    assert.equal(store.description, 's3://bucket/prefix at http://127.0.0.1:9000');
+    await store.close();
+    const folder = openConfiguredStore({ url: 'file:///tmp/condasync-x', s3Endpoint: null, s3Region: null });
+    assert.ok(folder instanceof FsObjectStore);
+    await folder.close();
   });
 });

@@ -1,4 +1,11 @@
-import { DEFAULT_QUEUE_PREFIX, type PlanJobData, QueueName, SyncRegistry } from '@condasync/queue';
+import {
+  DEFAULT_QUEUE_PREFIX,
+  isRedisConnectionError,
+  type PlanJobData,
+  QueueName,
+  SyncRegistry,
+  settlesWithin,
+} from '@condasync/queue';
 import { Queue } from 'bullmq';
 import fp from 'fastify-plugin';
 
@@ -27,6 +34,9 @@ export interface QueuesPluginOptions {
   queuePrefix?: string | undefined;
 }
 
+/** How long closing the queues may take at shutdown. */
+const QUEUE_CLOSE_MS = 2000;
+
 export default fp<QueuesPluginOptions>(
   async (app, options) => {
     // The workers use the same default, so API and workers meet without configuration.
@@ -38,14 +48,19 @@ export default fp<QueuesPluginOptions>(
       finalize: new Queue(QueueName.finalize, queueOptions),
     };
     for (const queue of Object.values(queues)) {
-      queue.on('error', (error: Error) => app.log.warn({ err: error, queue: queue.name }, 'queue error'));
+      queue.on('error', (error: Error) => {
+        // An unreachable Redis is one line per retry interval, not one stack per queue and attempt.
+        if (isRedisConnectionError(error)) app.redisOutage.error(error);
+        else app.log.warn({ queue: queue.name, err: error.message }, 'queue error');
+      });
     }
     app.decorate('queues', queues);
     app.decorate('syncRegistry', new SyncRegistry(app.redis, { prefix }));
     app.metrics.observeQueues([queues.plan, queues.package, queues.finalize]);
     // Queues share the app's Redis connection; closing them releases only their own resources.
+    // Bounded: with Redis gone, a close waits for ever.
     app.addHook('onClose', async () => {
-      await Promise.all(Object.values(queues).map((queue) => queue.close()));
+      await settlesWithin(Promise.all(Object.values(queues).map((queue) => queue.close())), QUEUE_CLOSE_MS);
     });
   },
   { name: 'condasync-queues', fastify: '5.x', dependencies: ['condasync-redis', 'condasync-metrics'] },

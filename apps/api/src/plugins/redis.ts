@@ -1,4 +1,4 @@
-import { createRedisConnection } from '@condasync/queue';
+import { closeRedis, createRedisConnection, RedisOutageReporter } from '@condasync/queue';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import type { ApiConfig } from '../config.ts';
@@ -6,6 +6,8 @@ import type { ApiConfig } from '../config.ts';
 declare module 'fastify' {
   interface FastifyInstance {
     redis: Redis;
+    /** Says once per retry interval that Redis is unreachable (queue errors report here too). */
+    redisOutage: RedisOutageReporter;
   }
 }
 
@@ -15,16 +17,21 @@ export interface RedisPluginOptions {
   redis?: Redis | undefined;
 }
 
+/** A QUIT that Redis does not answer within this is given up for a plain disconnect. */
+const QUIT_TIMEOUT_MS = 1000;
+
 export default fp<RedisPluginOptions>(
   async (app, options) => {
     const redis = options.redis ?? createRedisConnection(options.config.redisUrl, { name: 'condasync-api' });
+    const outage = new RedisOutageReporter(options.config.redisUrl, (line, state) =>
+      state === 'down' ? app.log.warn(line) : app.log.info(line),
+    );
     app.decorate('redis', redis);
+    app.decorate('redisOutage', outage);
     if (options.redis !== undefined) return;
-    // ioredis reconnects by itself; without a listener every failed attempt is printed to stderr.
-    redis.on('error', (error: Error) => app.log.warn({ err: error }, 'redis connection error'));
-    app.addHook('onClose', async () => {
-      await redis.quit().catch(() => redis.disconnect());
-    });
+    // ioredis reconnects by itself; without a listener every failed attempt's stack goes to stderr.
+    outage.watch(redis);
+    app.addHook('onClose', async () => closeRedis(redis, QUIT_TIMEOUT_MS));
   },
   { name: 'condasync-redis', fastify: '5.x' },
 );

@@ -1,4 +1,4 @@
-import { type ObjectStore, type OperationHook, openStore } from '@condasync/storage';
+import { type ObjectStore, type OperationHook, openConfiguredStore } from '@condasync/storage';
 import fp from 'fastify-plugin';
 import type { ApiConfig } from '../config.ts';
 
@@ -17,27 +17,16 @@ export interface StorePluginOptions {
   store?: StoreChoice | undefined;
 }
 
-/** Opens the store from CONDASYNC_STORAGE_URL (credentials come from the AWS SDK's chain). */
-function openConfiguredStore(config: ApiConfig, onOperation: OperationHook): ObjectStore {
-  return openStore(config.storageUrl, {
-    s3: {
-      // A custom endpoint is MinIO, Ceph, moto…: they want path-style URLs.
-      ...(config.s3Endpoint === null ? {} : { endpoint: config.s3Endpoint, forcePathStyle: true }),
-      ...(config.s3Region === null ? {} : { region: config.s3Region }),
-    },
-    onOperation,
-  });
-}
-
 export default fp<StorePluginOptions>(
   async (app, options) => {
     const given = options.store;
     const owned = typeof given !== 'object';
+    const onOperation = app.metrics.storageHook;
     const store =
       given === undefined
-        ? openConfiguredStore(options.config, app.metrics.storageHook)
+        ? openConfiguredStore(options.config.store, { onOperation })
         : typeof given === 'function'
-          ? given(app.metrics.storageHook)
+          ? given(onOperation)
           : given;
     app.decorate('store', store);
     if (owned) app.addHook('onClose', async () => store.close());

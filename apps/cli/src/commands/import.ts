@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { importFolder } from '@condasync/mirror';
-import { FsObjectStore, type ObjectStore, openStore } from '@condasync/storage';
+import { FsObjectStore, type ObjectStore, openConfiguredStore } from '@condasync/storage';
 import type { CliEnv } from '../env.ts';
 import { createCliLogger } from '../logging.ts';
 import { ExitCode, UsageError } from './exit-codes.ts';
+import { parseLogLevelFlag } from './log-level.ts';
 
 export const importUsage = `Usage: condasync import SOURCE_DIR (--mirror-dir DIR | --channel NAME) [options]
 
@@ -18,7 +19,7 @@ Options:
       --channel NAME       write into the storage of CONDASYNC_STORAGE_URL under NAME/
       --zstd-level N       compression level of repodata.json.zst (default 3)
       --json               print the result as JSON
-  -l, --log-level LEVEL    trace, debug, info, warn, error
+  -l, --log-level LEVEL    trace, debug, info, warn, error (also CRITICAL/WARNING and 10-50)
   -h, --help               show this help
 `;
 
@@ -56,19 +57,15 @@ export async function importCommand(
   } else if (values.channel !== undefined && values['mirror-dir'] === undefined) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(values.channel))
       throw new UsageError(`--channel '${values.channel}' is not a channel name`);
-    if (env.storageUrl === null)
+    if (env.store === null)
       throw new UsageError('--channel writes into CONDASYNC_STORAGE_URL, which is not set');
-    store = openStore(env.storageUrl, {
-      s3: {
-        ...(env.s3Endpoint ? { endpoint: env.s3Endpoint, forcePathStyle: true } : {}),
-        ...(env.s3Region ? { region: env.s3Region } : {}),
-      },
-    });
+    store = openConfiguredStore(env.store);
     channelPrefix = `${values.channel}/`;
   } else {
     throw new UsageError(`give exactly one of --mirror-dir or --channel\n\n${importUsage}`);
   }
-  const logger = createCliLogger((values['log-level'] as 'info' | undefined) ?? 'info', env.logFormat);
+  const level = values['log-level'] === undefined ? 'info' : parseLogLevelFlag(values['log-level']);
+  const logger = createCliLogger(level, env.logFormat);
   try {
     const results = await importFolder({
       sourceDir: resolve(positionals[0]!),

@@ -10,12 +10,13 @@ import {
   runLocalSync,
   type SyncConfig,
 } from '@condasync/mirror';
-import { FsObjectStore, type ObjectStore, openStore } from '@condasync/storage';
+import { FsObjectStore, type ObjectStore, openConfiguredStore } from '@condasync/storage';
 import type { CliEnv } from '../env.ts';
 import { createCliLogger, type LogLevel } from '../logging.ts';
 import { ProgressReporter } from '../progress.ts';
 import { renderSummary } from '../summary.ts';
 import { ExitCode, UsageError } from './exit-codes.ts';
+import { parseLogLevelFlag } from './log-level.ts';
 import { remoteSync } from './remote-sync.ts';
 
 export const syncUsage = `Usage: condasync sync -f FILE [options]
@@ -38,22 +39,6 @@ Options:
 Exit codes: 0 success, 1 some packages failed (the rest is published), 2 bad usage or config,
 3 the sync failed and published nothing new.
 `;
-
-const LEVEL_ALIASES: Record<string, LogLevel> = {
-  trace: 'trace',
-  debug: 'debug',
-  info: 'info',
-  warn: 'warn',
-  warning: 'warn',
-  error: 'error',
-  critical: 'fatal',
-  fatal: 'fatal',
-  '10': 'debug',
-  '20': 'info',
-  '30': 'warn',
-  '40': 'error',
-  '50': 'fatal',
-};
 
 export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.WritableStream): Promise<number> {
   const { values } = parseArgs({
@@ -133,14 +118,7 @@ export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.Writa
 
 function pickLevel(flag: string | undefined, verbose: boolean, config: SyncConfig): LogLevel {
   if (verbose) return 'debug';
-  if (flag === undefined) return config.log_level;
-  const level = LEVEL_ALIASES[flag.toLowerCase()];
-  if (level === undefined) {
-    throw new UsageError(
-      `unknown log level "${flag}"; expected one of trace, debug, info, warn, error, critical`,
-    );
-  }
-  return level;
+  return flag === undefined ? config.log_level : parseLogLevelFlag(flag);
 }
 
 /** mirror_dir wins (cas-sync export mode); otherwise the shared storage, one folder per dest_channel. */
@@ -148,16 +126,10 @@ function openDestination(config: SyncConfig, env: CliEnv): { store: ObjectStore;
   if (config.mirror_dir !== null) {
     return { store: new FsObjectStore({ root: resolve(config.mirror_dir) }), channelPrefix: '' };
   }
-  if (env.storageUrl === null) {
+  if (env.store === null) {
     throw new UsageError(
       'nowhere to write: set mirror_dir in the config or CONDASYNC_STORAGE_URL (file:///path or s3://bucket/prefix)',
     );
   }
-  const store = openStore(env.storageUrl, {
-    s3: {
-      ...(env.s3Endpoint ? { endpoint: env.s3Endpoint, forcePathStyle: true } : {}),
-      ...(env.s3Region ? { region: env.s3Region } : {}),
-    },
-  });
-  return { store, channelPrefix: `${config.dest_channel}/` };
+  return { store: openConfiguredStore(env.store), channelPrefix: `${config.dest_channel}/` };
 }

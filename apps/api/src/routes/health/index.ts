@@ -1,16 +1,10 @@
 import { checkRedisPolicy } from '@condasync/queue';
+import { probeStore } from '@condasync/storage';
 import type { FastifyInstance } from 'fastify';
 import { livezSchema, readyzSchema } from './schemas.ts';
 
 /** Each readiness check gets this long; a hung Redis or store must not hang the probe. */
 const CHECK_TIMEOUT_MS = 3000;
-/**
- * The store is asked to list this prefix; nothing needs to exist there. A listing, unlike a HEAD,
- * fails on a missing bucket (S3 answers a HEAD for a missing bucket with the same bodiless 404 as
- * for a missing key), and serving needs s3:ListBucket anyway: without it S3 answers 403, not 404,
- * for absent files.
- */
-const STORE_PROBE_PREFIX = '.condasync/readyz-probe';
 
 interface CheckResult {
   ok: boolean;
@@ -42,6 +36,10 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
   app.get('/readyz', { schema: readyzSchema }, async (request, reply) => {
     const [redis, store] = await Promise.all([
       runCheck('redis', async () => {
+        // A connection that lost Redis would queue the PING until Redis is back: say so at once.
+        if (['reconnecting', 'close', 'end'].includes(app.redis.status)) {
+          return [`redis: not connected (${app.redis.status})`];
+        }
         try {
           await app.redis.ping();
           const policy = await checkRedisPolicy(app.redis);
@@ -51,7 +49,8 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
           }
           return policy.problems;
         } catch (error) {
-          request.log.warn({ err: error }, 'readiness: redis check failed');
+          // One line, no stack: the connection's own reporter already says Redis is unreachable.
+          request.log.warn(`readiness: redis check failed: ${(error as Error).message}`);
           // Connection errors carry a code (their message names the address); server replies do not.
           const { code, message } = error as { code?: string; message: string };
           return [`redis: ${code ?? message}`];
@@ -59,13 +58,13 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
       }),
       runCheck('the object store', async () => {
         try {
-          const listing = app.store.list(STORE_PROBE_PREFIX);
-          await listing.next();
-          await listing.return(undefined);
+          await probeStore(app.store);
           return [];
         } catch (error) {
           // The store's message can name buckets and endpoints: it goes to the log only.
-          request.log.warn({ err: error }, 'readiness: object store check failed');
+          request.log.warn(
+            `readiness: the object store ${app.store.description} did not answer: ${(error as Error).message}`,
+          );
           return [`the object store did not answer (${(error as { code?: string }).code ?? 'error'})`];
         }
       }),

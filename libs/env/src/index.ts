@@ -1,0 +1,4 @@
+/** What every role reads from its environment, and the one error type for its problems. */
+export { EnvError, EnvErrorCode, type EnvProblem, portUnavailable } from './env-error.ts';
+export { EnvReader, type EnvSource, LOG_LEVEL_NAMES, type LogLevelName } from './env-reader.ts';
+export { redactUrlCredentials } from './redact.ts';
