@@ -18,8 +18,12 @@ export interface RoleProcess {
   stderr(): string;
   /** Resolves with the first match of `pattern` in stdout + stderr; rejects after `timeoutMs` or on exit. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** Resolves when the process exits by itself, timed from the spawn. */
-  exited(): Promise<RoleExit>;
+  /**
+   * Resolves when the process exits by itself, timed from the spawn. One still running after
+   * `killAfterMs` is SIGKILLed (the result then says `signal: 'SIGKILL'`), so a hang fails a test
+   * instead of stalling it.
+   */
+  exited(killAfterMs?: number): Promise<RoleExit>;
   /** Sends `signal`, waits for the exit (SIGKILL after `killAfterMs`), timed from the signal. */
   stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<RoleExit>;
 }
@@ -58,8 +62,10 @@ export function spawnRole(args: string[], env: Record<string, string>): RoleProc
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
-    async exited() {
+    async exited(killAfterMs = 60_000) {
+      const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
       const { code, signal, at } = await exit;
+      clearTimeout(timer);
       return { code, signal, ms: at - started };
     },
     async stop(signal = 'SIGTERM', killAfterMs = 60_000) {
