@@ -15,6 +15,8 @@ source "$REPO_ROOT/scripts/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/node.sh"
 # shellcheck source=scripts/lib/redis-install.sh
 source "$REPO_ROOT/scripts/lib/redis-install.sh"
+# shellcheck source=scripts/lib/browser-install.sh
+source "$REPO_ROOT/scripts/lib/browser-install.sh"
 # shellcheck source=scripts/lib/python-venv.sh
 source "$REPO_ROOT/scripts/lib/python-venv.sh"
 # shellcheck source=scripts/lib/services.sh
@@ -54,6 +56,7 @@ run_started="$(now_seconds)"
 ensure_node
 ensure_npm_dependencies
 ensure_redis_server
+ensure_chromium
 ensure_python_venv
 export CONDASYNC_TEST_PYTHON="$VENV_DIR/bin/python"
 ensure_deploy_tools

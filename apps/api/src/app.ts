@@ -15,6 +15,7 @@ import { rewriteTokenUrl } from './routes/conda/token-url.ts';
 import healthRoutes from './routes/health/index.ts';
 import metricsRoutes from './routes/metrics/index.ts';
 import syncRoutes from './routes/syncs/index.ts';
+import webRoutes from './routes/web/index.ts';
 import { resolveWithSystem } from './upstream-policy.ts';
 
 declare module 'fastify' {
@@ -75,5 +76,6 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.register(condaRoutes, { storageReadDeadlineMs: options.storageReadDeadlineMs });
   app.register(syncRoutes, { prefix: '/v1/syncs', resolveHost: resolveWithSystem });
   app.register(adminRoutes);
+  app.register(webRoutes);
   return app;
 }

@@ -5,6 +5,7 @@ export { LOG_LEVEL_ALIASES } from './config/vocabulary.ts';
 export * from './errors.ts';
 export { type LocalSyncOptions, runLocalSync } from './local-sync.ts';
 export { type Logger, silentLogger } from './logger.ts';
+export * from './outputs/browse-index.ts';
 export { applyDeletionGrace } from './steps/deletions.ts';
 export {
   type FinalizeChannelInput,

@@ -9,6 +9,7 @@ import {
 } from '@condasync/conda';
 import type { ObjectStore } from '@condasync/storage';
 import type { Logger } from '../logger.ts';
+import { writeBrowseIndex } from '../outputs/browse-index.ts';
 import { selectCurrentRecords } from '../outputs/current-repodata.ts';
 import { type RunExportsDocument, runExportsJson } from '../outputs/run-exports.ts';
 import { applyDeletionGrace } from './deletions.ts';
@@ -193,6 +194,10 @@ export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext)
 
     const changed = await publishJsonWithZst(`${subdirPrefix}repodata.json`, json, input.zstdLevel, publish);
     note(changed, 'repodata.json.zst', 'repodata.json');
+    await writeBrowseIndex(
+      { ...ctx, subdir: input.subdir, entries: [...packages, ...packagesConda], repodataSha256: json.sha256 },
+      ctx,
+    );
     if (changed)
       ctx.logger.info({ subdir: input.subdir, records: count, bytes: json.size }, 'published repodata');
     else ctx.logger.info({ subdir: input.subdir, records: count }, 'repodata unchanged; nothing rewritten');

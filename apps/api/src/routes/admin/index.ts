@@ -6,9 +6,10 @@ import { toHttpError } from '../../errors.ts';
 import { bearerToken, unauthorized } from '../../plugins/auth.ts';
 
 export const ADMIN_BASE_PATH = '/admin/queues';
-const COOKIE = 'condasync_admin';
+export const ADMIN_COOKIE = 'condasync_admin';
+const COOKIE = ADMIN_COOKIE;
 
-function cookieToken(request: FastifyRequest): string | undefined {
+export function cookieToken(request: FastifyRequest): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
     if (name === COOKIE) {
