@@ -43,8 +43,3 @@ export function html(strings: TemplateStringsArray, ...values: Interpolated[]): 
   for (let i = 0; i < values.length; i++) out += render(values[i] as Interpolated) + (strings[i + 1] ?? '');
   return new Html(out);
 }
-
-/** A URL for an href/src attribute: only our own relative paths and http(s) URLs pass. */
-export function safeUrl(url: string): string {
-  return /^(\/(?!\/)|https?:\/\/)/i.test(url) ? url : '#';
-}
