@@ -1,4 +1,4 @@
-import { deflateRawSync, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
+import { constants, gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import type { PackageRecordJson } from '@condasync/conda';
 import type { ObjectStore } from '@condasync/storage';
 import { sha256Of } from '../steps/finalize/publish.ts';
@@ -10,10 +10,11 @@ import { sha256Of } from '../steps/finalize/publish.ts';
  *   summary.json   counts, bytes, when the subdir was last published (rewritten every finalize);
  *   index.json.gz  one row per record, column by column, sorted by name (rewritten when the
  *                  repodata changed): what search and the channel page scan;
- *   details-<sha>.bin  per package name, one raw-deflate block of its records' page fields as
- *                  JSON lines; the index keeps each name's byte span, so a package page reads only
- *                  its own bytes (a range GET). Named after the repodata it describes, so an index
- *                  a reader cached never points into another index's file.
+ *   details-<sha>.bin  every record as `<filename>\t<canonical JSON>` lines in name order, in
+ *                  zstd frames of about 64 KiB of text (whole names each: one call per name would
+ *                  cost more than the compression); the index keeps each name's frame and place in
+ *                  it, so a package page reads one frame (a range GET). Named after the repodata it
+ *                  describes, so an index a reader cached never points into another index's file.
  */
 
 export const BROWSE_FORMAT = 1;
@@ -56,7 +57,9 @@ export interface BrowseIndex {
   license: number[];
   /** The details file's name (beside index.json.gz). */
   details: string;
-  /** Per name: offset and length of its block in the details file (flattened pairs). */
+  /** Per frame of the details file: byte offset and length (flattened pairs). */
+  frames: number[];
+  /** Per name: its frame, and the character offset and length of its lines in the frame's text (flattened triples). */
   spans: number[];
 }
 
@@ -85,15 +88,25 @@ export interface BrowseIndexInput {
   now?: number;
 }
 
-const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+const textOf = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
+/** What the index needs of a record; the parsed record itself is dropped at once (500 k of them would hold ~1 GB). */
 interface Row {
   filename: string;
-  record: PackageRecordJson;
+  json: string;
+  name: string;
+  version: string;
+  build: string;
+  size: number;
+  timestamp: number;
+  license: string;
 }
+
+/** Text per zstd frame of the details file: big enough that per-call costs vanish, small to read. */
+const FRAME_CHARS = 64 * 1024;
 
 /**
  * Writes the subdir's browse objects for the web page. Cheap when the repodata did not change
@@ -128,12 +141,22 @@ export async function writeBrowseIndex(
 
   const rows: Row[] = [];
   for (const { filename, json } of input.entries) {
-    rows.push({ filename, record: JSON.parse(json) as PackageRecordJson });
+    const record = JSON.parse(json) as PackageRecordJson;
+    rows.push({
+      filename,
+      json,
+      name: record.name,
+      version: record.version,
+      build: record.build,
+      size: count(record.size),
+      timestamp: count(record['timestamp']),
+      license: textOf(record['license']) ?? '',
+    });
   }
   rows.sort(
     (a, b) =>
-      (a.record.name < b.record.name ? -1 : a.record.name > b.record.name ? 1 : 0) ||
-      count(b.record['timestamp']) - count(a.record['timestamp']) ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
+      b.timestamp - a.timestamp ||
       (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0),
   );
 
@@ -150,60 +173,54 @@ export async function writeBrowseIndex(
     timestamp: [],
     license: [],
     details: `details-${input.repodataSha256.slice(0, 16)}.bin`,
+    frames: [],
     spans: [],
   };
   const licenseIds = new Map<string, number>([['', 0]]);
-  const blocks: Buffer[] = [];
+  const frames: Buffer[] = [];
   let offset = 0;
   let bytes = 0;
-  let lines: string[] = [];
-  const closeBlock = (): void => {
-    if (lines.length === 0) return;
-    const block = deflateRawSync(lines.join('\n'));
-    index.spans.push(offset, block.byteLength);
-    blocks.push(block);
-    offset += block.byteLength;
-    lines = [];
+  let text = '';
+  let nameStart = 0;
+  const closeName = (): void => {
+    if (index.names.length > 0) index.spans.push(frames.length, nameStart, text.length - nameStart);
   };
-  for (const { filename, record } of rows) {
-    if (index.names.at(-1) !== record.name) {
-      closeBlock();
-      index.names.push(record.name);
+  const closeFrame = (): void => {
+    if (text === '') return;
+    const frame = zstdCompressSync(text, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
+    index.frames.push(offset, frame.byteLength);
+    frames.push(frame);
+    offset += frame.byteLength;
+    text = '';
+  };
+  for (const row of rows) {
+    if (index.names.at(-1) !== row.name) {
+      closeName();
+      if (text.length >= FRAME_CHARS) closeFrame();
+      index.names.push(row.name);
+      nameStart = text.length;
     }
-    const license = text(record['license']) ?? '';
+    const { license } = row;
     let licenseId = licenseIds.get(license);
     if (licenseId === undefined) {
       licenseId = index.licenses.push(license) - 1;
       licenseIds.set(license, licenseId);
     }
-    const size = count(record.size);
-    bytes += size;
+    bytes += row.size;
     index.name.push(index.names.length - 1);
-    index.version.push(record.version);
-    index.build.push(record.build);
-    index.conda.push(filename.endsWith('.conda') ? 1 : 0);
-    index.size.push(size);
-    index.timestamp.push(count(record['timestamp']));
+    index.version.push(row.version);
+    index.build.push(row.build);
+    index.conda.push(row.filename.endsWith('.conda') ? 1 : 0);
+    index.size.push(row.size);
+    index.timestamp.push(row.timestamp);
     index.license.push(licenseId);
-    const detail: BrowseDetail = {
-      fn: filename,
-      version: record.version,
-      build: record.build,
-      size,
-      sha256: text(record.sha256),
-      md5: text(record.md5),
-      depends: strings(record.depends),
-      constrains: strings(record.constrains),
-      license: text(record['license']),
-      license_family: text(record['license_family']),
-      timestamp: typeof record['timestamp'] === 'number' ? record['timestamp'] : null,
-    };
-    lines.push(JSON.stringify(detail));
+    text += `${row.filename}\t${row.json}\n`;
   }
-  closeBlock();
+  closeName();
+  closeFrame();
 
   // Details first and the index after it, so the spans an index names always exist.
-  await put(keyOf(channel, input.subdir, index.details), Buffer.concat(blocks), 'application/octet-stream');
+  await put(keyOf(channel, input.subdir, index.details), Buffer.concat(frames), 'application/octet-stream');
   await put(
     keyOf(channel, input.subdir, 'index.json.gz'),
     gzipSync(JSON.stringify(index), { level: 1 }),
@@ -274,23 +291,42 @@ export async function readBrowseIndex(
   return index.format === BROWSE_FORMAT ? { index, etag: read.etag } : null;
 }
 
-/** The records of package `nameId` in a subdir, read from its span of the details file. */
+/** The records of package `nameId` in a subdir, read from its frame of the details file. */
 export async function readBrowseDetails(
   store: ObjectStore,
   channel: string,
   index: BrowseIndex,
   nameId: number,
 ): Promise<BrowseDetail[]> {
-  const offset = index.spans[nameId * 2];
-  const length = index.spans[nameId * 2 + 1];
-  if (offset === undefined || length === undefined || length === 0) return [];
+  const [frame, start, length] = index.spans.slice(nameId * 3, nameId * 3 + 3);
+  if (frame === undefined || start === undefined || length === undefined || length === 0) return [];
+  const offset = index.frames[frame * 2] as number;
   const read = await readBytes(store, keyOf(channel, index.subdir, index.details), {
     start: offset,
-    end: offset + length - 1,
+    end: offset + (index.frames[frame * 2 + 1] as number) - 1,
   });
   if (read === null) return [];
-  return inflateRawSync(read.bytes)
+  const lines = zstdDecompressSync(read.bytes)
     .toString('utf8')
-    .split('\n')
-    .map((line) => JSON.parse(line) as BrowseDetail);
+    .slice(start, start + length)
+    .split('\n');
+  return lines.filter((line) => line !== '').map(detailOf);
+}
+
+function detailOf(line: string): BrowseDetail {
+  const tab = line.indexOf('\t');
+  const record = JSON.parse(line.slice(tab + 1)) as PackageRecordJson;
+  return {
+    fn: line.slice(0, tab),
+    version: record.version,
+    build: record.build,
+    size: count(record.size),
+    sha256: textOf(record.sha256),
+    md5: textOf(record.md5),
+    depends: strings(record.depends),
+    constrains: strings(record.constrains),
+    license: textOf(record['license']),
+    license_family: textOf(record['license_family']),
+    timestamp: typeof record['timestamp'] === 'number' ? record['timestamp'] : null,
+  };
 }

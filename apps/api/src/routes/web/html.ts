@@ -23,9 +23,13 @@ const ENTITIES: Record<string, string> = {
   "'": '&#39;',
 };
 
+const SPECIAL = /[&<>"']/;
+const SPECIALS = /[&<>"']/g;
+
 /** Escapes text for element content and quoted attribute values alike. */
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (char) => ENTITIES[char] ?? char);
+  // Most values (versions, hashes, sizes) have nothing to escape: skip the replace and its closure calls.
+  return SPECIAL.test(value) ? value.replace(SPECIALS, (char) => ENTITIES[char] ?? char) : value;
 }
 
 type Interpolated = Html | string | number | boolean | null | undefined | readonly Interpolated[];
