@@ -270,9 +270,7 @@ function condarcSnippet(channelUrl: string): Html {
 <h2 id="condarc-title">Use this channel</h2>
 <p>Add it to <code>~/.condarc</code> (select the text to copy):</p>
 <pre class="snippet" tabindex="0" aria-label=".condarc snippet"><code>channels:
-  - ${channelUrl}
-default_channels: []
-channel_alias: ${channelUrl.replace(/\/conda\/[^/]+$/, '/conda')}</code></pre>
+  - ${channelUrl}</code></pre>
 </section>`;
 }
 

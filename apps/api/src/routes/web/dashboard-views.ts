@@ -107,12 +107,8 @@ const topKey = (path: string): string => /^[^.[]*/.exec(path)?.[0] ?? '';
  * The config form. With problems, the submitted text is shown line by line with each problem
  * beside the top-level key it is about (problems of no key in the text are listed above it).
  */
-export function syncForm(
-  text: string | null,
-  problems: readonly ConfigProblemView[],
-  summary: string | null,
-): Html {
-  const lines = (text ?? '').split('\n');
+export function syncForm(text: string | null, problems: readonly ConfigProblemView[]): Html {
+  const lines = (text ?? '').replace(/\n+$/, '').split('\n');
   const lineOfKey = new Map<string, number>();
   lines.forEach((line, i) => {
     const key = /^["']?([A-Za-z0-9_]+)["']?\s*:/.exec(line)?.[1];
@@ -129,7 +125,7 @@ export function syncForm(
     problems.length === 0
       ? ''
       : html`<section class="problems" id="problems" aria-labelledby="problems-title">
-<h2 id="problems-title">${summary ?? 'The config has problems'}</h2>
+<h2 id="problems-title">${problems.length === 1 ? 'One problem' : `${problems.length} problems`}: nothing was started</h2>
 ${
   unplaced.length === 0
     ? ''

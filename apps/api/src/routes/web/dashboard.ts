@@ -77,7 +77,7 @@ export default async function dashboardRoutes(app: FastifyInstance): Promise<voi
       reply,
       { title: 'Sync dashboard', scripts: ['dashboard.js'] },
       html`<p><a class="button" href="/dashboard/syncs/new">New sync</a> <a href="/admin/queues">Queues (BullMQ)</a></p>
-<div id="sync-list" data-refresh="/dashboard/list">${syncList(items)}</div>`,
+<div id="sync-list" data-refresh="/dashboard/list" data-interval="5000">${syncList(items)}</div>`,
     );
   });
   app.get('/dashboard/list', async (_request, reply) => {
@@ -86,7 +86,7 @@ export default async function dashboardRoutes(app: FastifyInstance): Promise<voi
   });
 
   app.get('/dashboard/syncs/new', async (_request, reply) =>
-    page(reply, { title: 'New sync', crumbs: [['dashboard', '/dashboard']] }, syncForm(null, [], null)),
+    page(reply, { title: 'New sync', crumbs: [['dashboard', '/dashboard']] }, syncForm(null, [])),
   );
   app.post<{ Body: { config?: string } }>('/dashboard/syncs', async (request, reply) => {
     const text = typeof request.body?.config === 'string' ? request.body.config.replace(/\r\n/g, '\n') : '';
@@ -112,7 +112,7 @@ export default async function dashboardRoutes(app: FastifyInstance): Promise<voi
     return page(
       reply,
       { title: 'New sync', crumbs: [['dashboard', '/dashboard']], status: answer.statusCode },
-      syncForm(text, problems, error.message ?? null),
+      syncForm(text, problems),
     );
   });
 

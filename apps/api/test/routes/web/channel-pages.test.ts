@@ -140,7 +140,7 @@ describe('channel pages', () => {
     assert.match(response.body, /BSD-3-Clause/);
     assert.match(response.body, /2027-01-15 08:00 UTC/);
     const channel = await page('/conda/fixture/');
-    assert.match(channel.body, /channels:\n {2}- http:\/\/localhost(:\d+)?\/conda\/fixture\n/);
+    assert.match(channel.body, /channels:\n {2}- http:\/\/localhost(:\d+)?\/conda\/fixture<\/code>/);
     assert.equal((await page('/conda/fixture/-/packages/absent')).statusCode, 404);
     assert.equal((await page('/conda/no-such-channel/')).statusCode, 404);
   });
@@ -187,7 +187,10 @@ describe('channel pages behind channel tokens', () => {
     assert.match(list.body, new RegExp(`href="/t/${CHANNEL_TOKEN}/conda/private/"`));
     const channel = await t.app.inject({ url: `/conda/t/${CHANNEL_TOKEN}/private/`, headers: HTML });
     assert.equal(channel.statusCode, 200);
-    assert.match(channel.body, new RegExp(`- http://localhost(:\\d+)?/t/${CHANNEL_TOKEN}/conda/private\\n`));
+    assert.match(
+      channel.body,
+      new RegExp(`- http://localhost(:\\d+)?/t/${CHANNEL_TOKEN}/conda/private</code>`),
+    );
     assert.match(channel.body, new RegExp(`href="/t/${CHANNEL_TOKEN}/conda/private/-/packages/numpy"`));
 
     for (const url of ['/conda/private/', '/t/wrong-token-123/conda/private/-/packages/numpy']) {

@@ -1,9 +1,11 @@
 // Live progress for the sync dashboard: every element with data-refresh is replaced by the
-// server-rendered fragment at that URL, every second, until the fragment says the sync ended.
+// server-rendered fragment at that URL every data-interval ms (default 1000), until the fragment
+// says the sync ended.
 // Without JavaScript the page refreshes itself (a <noscript> meta refresh) instead.
 
 function follow(container) {
   const url = container.getAttribute('data-refresh');
+  const interval = Number(container.getAttribute('data-interval')) || 1000;
   const tick = async () => {
     try {
       const response = await fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } });
@@ -13,10 +15,10 @@ function follow(container) {
     } catch {
       // The server restarted or the network blinked: try again on the next tick.
     }
-    setTimeout(tick, 1000);
+    setTimeout(tick, interval);
   };
   const ended = container.querySelector('[data-ended="yes"]');
-  if (!ended) setTimeout(tick, 1000);
+  if (!ended) setTimeout(tick, interval);
 }
 
 document.addEventListener('DOMContentLoaded', () => {
