@@ -31,7 +31,7 @@ function origin(request: FastifyRequest): string {
 
 const queryText = (value: unknown): string => (typeof value === 'string' ? value.slice(0, 200) : '');
 
-/** Channel list, channel page with search, package page: public like the channels (DESIGN §8). */
+/** Channel list, channel page with search, package page: public like the channels. */
 export default async function channelPages(app: FastifyInstance): Promise<void> {
   const cache = new BrowseIndexCache(app.store);
 

@@ -16,7 +16,7 @@ const ASSETS: Record<string, { type: string; bytes: Buffer }> = {
   },
 };
 
-/** The web page (DESIGN §8): the channel browser, the sync dashboard and their two static files. */
+/** The web page: the channel browser, the sync dashboard and their two static files. */
 export default async function webRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { file: string } }>(`${ASSET_PATH}/:file`, async (request, reply) => {
     const asset = Object.hasOwn(ASSETS, request.params.file) ? ASSETS[request.params.file] : undefined;
