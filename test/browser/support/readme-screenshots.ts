@@ -10,5 +10,9 @@ export async function saveReadmeScreenshot(page: Page, name: string): Promise<vo
   const folder = process.env['CONDASYNC_README_SCREENSHOTS'];
   if (folder === undefined || folder === '') return;
   await mkdir(folder, { recursive: true });
-  await page.screenshot({ path: join(folder, `${name}.png`), fullPage: false });
+  // Small files: the page's own height rather than the window's.
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 1100, height: 200 });
+  await page.screenshot({ path: join(folder, `${name}.png`), fullPage: true });
+  if (size !== null) await page.setViewportSize(size);
 }

@@ -69,9 +69,10 @@ export default async function channelPages(app: FastifyInstance): Promise<void> 
         ? html`<p>No channel is published yet. Submit a sync from the <a href="/dashboard">dashboard</a> or with <code>POST /v1/syncs</code>.</p>`
         : html`<table>
 <caption>Mirrored channels</caption>
-<thead><tr><th scope="col">Channel</th><th scope="col">Subdirs</th><th scope="col">Packages</th><th scope="col">Size</th><th scope="col">Last successful sync</th></tr></thead>
+<thead><tr><th scope="col">Channel</th><th scope="col">Subdirs</th><th scope="col">Package files</th><th scope="col">Size</th><th scope="col">Last successful sync</th></tr></thead>
 <tbody>${rows}</tbody>
-</table>`;
+</table>
+</div>`;
     return sendPage(reply, { title: 'Channels' }, body);
   };
 
@@ -219,11 +220,10 @@ ${pager(pageNumber, pages, pageLink)}`;
 <td class="num">${formatBytes(record.size)}</td>
 <td>${record.license}${record.license_family ? html` <span class="muted">(${record.license_family})</span>` : ''}</td>
 <td>${timeElement(record.timestamp)}</td>
-<td><code class="hash">${record.sha256 ?? (record.md5 ? `md5 ${record.md5}` : '—')}</code></td>
 <td>${
             record.depends.length === 0
               ? html`<span class="muted">none</span>`
-              : html`<details><summary>${record.depends.length} dependencies</summary><ul>${record.depends.map(
+              : html`<details><summary>${record.depends.length} ${record.depends.length === 1 ? 'dependency' : 'dependencies'}</summary><ul>${record.depends.map(
                   (dep) => html`<li><code>${dep}</code></li>`,
                 )}</ul>${
                   record.constrains.length === 0
@@ -231,6 +231,7 @@ ${pager(pageNumber, pages, pageLink)}`;
                     : html`<p>Constrains:</p><ul>${record.constrains.map((c) => html`<li><code>${c}</code></li>`)}</ul>`
                 }</details>`
           }</td>
+<td><code class="hash">${record.sha256 ?? (record.md5 ? `md5 ${record.md5}` : '—')}</code></td>
 </tr>`);
         }
       }
@@ -245,11 +246,13 @@ ${pager(pageNumber, pages, pageLink)}`;
             }`
       }.</p>
 <p>Install: <code>conda install -c ${origin(request)}${prefix}/conda/${channel} ${name}</code></p>
+<div class="scroll" tabindex="0" role="region" aria-label="Files of ${name}">
 <table class="files">
 <caption>Every version, build and platform</caption>
-<thead><tr><th scope="col">File</th><th scope="col">Version</th><th scope="col">Build</th><th scope="col">Platform</th><th scope="col">Size</th><th scope="col">License</th><th scope="col">Uploaded</th><th scope="col">sha256</th><th scope="col">Depends</th></tr></thead>
+<thead><tr><th scope="col">File</th><th scope="col">Version</th><th scope="col">Build</th><th scope="col">Platform</th><th scope="col">Size</th><th scope="col">License</th><th scope="col">Uploaded</th><th scope="col">Depends</th><th scope="col">sha256</th></tr></thead>
 <tbody>${rows}</tbody>
-</table>`;
+</table>
+</div>`;
       return sendPage(
         reply,
         {
