@@ -1,4 +1,5 @@
 import { MirrorError } from '@condasync/mirror';
+import { isRedisConnectionError } from '@condasync/queue';
 import { StorageError, StorageErrorCode } from '@condasync/storage';
 
 /** Closed set of error codes the API answers with. Clients branch on `code`, never on messages. */
@@ -106,6 +107,9 @@ function fromCode(code: ApiErrorCode, message: string, details?: readonly ErrorD
   return { status, body: body(code, message, details), headers: {}, serverFault: status >= 500 };
 }
 
+/** What a 503 tells clients: the outage is expected to pass, ask again in a few seconds. */
+const RETRY_LATER: Readonly<Record<string, string>> = { 'retry-after': '5' };
+
 /**
  * The one mapping from any thrown value to an HTTP answer. 5xx bodies carry a generic message and
  * the request id, never the error's own text (which may name buckets, hosts or file paths).
@@ -113,7 +117,17 @@ function fromCode(code: ApiErrorCode, message: string, details?: readonly ErrorD
 export function toHttpError(error: unknown, requestId: string): HttpError {
   if (error instanceof ApiError) {
     if (error.statusCode >= 500 && error.code !== ApiErrorCode.NotReady) return internal(requestId);
-    return { ...fromCode(error.code, error.message, error.details), headers: error.headers };
+    const retry = error.code === ApiErrorCode.NotReady ? RETRY_LATER : {};
+    return { ...fromCode(error.code, error.message, error.details), headers: { ...retry, ...error.headers } };
+  }
+  if (isRedisConnectionError(error)) {
+    // The API's Redis connection fails fast (no offline queue, a command deadline), so a request
+    // answers at once and never runs later behind the client's back.
+    return {
+      ...fromCode(ApiErrorCode.NotReady, `Redis is unavailable; retry later (request ${requestId})`),
+      headers: RETRY_LATER,
+      serverFault: true,
+    };
   }
   if (error instanceof MirrorError && error.code === 'CONFIG_INVALID') {
     return fromCode(ApiErrorCode.ConfigInvalid, error.message, error.details);

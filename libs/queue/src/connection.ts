@@ -4,18 +4,36 @@ import { Redis } from 'ioredis';
 /** How often a lost Redis is tried again, and at most how often its absence is logged. */
 export const REDIS_RETRY_INTERVAL_MS = 2000;
 
+/** With `failFast`, a command Redis has not answered after this fails (a paused or stuck server). */
+export const REDIS_FAIL_FAST_COMMAND_TIMEOUT_MS = 3000;
+
+export interface RedisConnectionOptions {
+  name: string;
+  lazyConnect?: boolean;
+  /**
+   * For request handlers (the API): a command issued while Redis is unreachable fails at once
+   * instead of waiting in ioredis' offline queue, where it would run whenever Redis came back,
+   * long after the client gave up; one Redis does not answer fails after
+   * REDIS_FAIL_FAST_COMMAND_TIMEOUT_MS. Workers must not use it: their blocking commands wait.
+   */
+  failFast?: boolean;
+}
+
 /**
  * A Redis connection for BullMQ and the sync registry. `maxRetriesPerRequest: null` is what
  * BullMQ workers require (blocking commands must wait through reconnects instead of failing).
  * A lost connection is retried for ever, backing off to one attempt per REDIS_RETRY_INTERVAL_MS.
  */
-export function createRedisConnection(url: string, options: { name: string; lazyConnect?: boolean }): Redis {
+export function createRedisConnection(url: string, options: RedisConnectionOptions): Redis {
   return new Redis(url, {
     connectionName: options.name,
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     lazyConnect: options.lazyConnect ?? false,
     retryStrategy: (attempt) => Math.min(attempt * 200, REDIS_RETRY_INTERVAL_MS),
+    ...(options.failFast === true
+      ? { enableOfflineQueue: false, commandTimeout: REDIS_FAIL_FAST_COMMAND_TIMEOUT_MS }
+      : {}),
   });
 }
 
@@ -79,7 +97,8 @@ export function isRedisConnectionError(error: unknown): boolean {
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN', 'EPIPE'].includes(
       code ?? '',
-    ) || /Connection is closed|connect ETIMEDOUT|Stream isn't writeable/i.test(message ?? '')
+    ) ||
+    /Connection is closed|connect ETIMEDOUT|Stream isn't writeable|Command timed out/i.test(message ?? '')
   );
 }
 

@@ -22,7 +22,9 @@ const QUIT_TIMEOUT_MS = 1000;
 
 export default fp<RedisPluginOptions>(
   async (app, options) => {
-    const redis = options.redis ?? createRedisConnection(options.config.redisUrl, { name: 'condasync-api' });
+    const redis =
+      options.redis ??
+      createRedisConnection(options.config.redisUrl, { name: 'condasync-api', failFast: true });
     const outage = new RedisOutageReporter(options.config.redisUrl, (line, state) =>
       state === 'down' ? app.log.warn(line) : app.log.info(line),
     );
