@@ -41,9 +41,12 @@ collect_test_files() {
   ((${#TEST_FILES[@]} > 0)) || die "found no *.test.ts files under libs/*/test, apps/*/test or test/"
   if ((${#requested[@]} > 0)); then
     local file unknown=()
+    local -A known=()
+    for file in "${TEST_FILES[@]}"; do known["$file"]=1; done
     for file in "${requested[@]}"; do
       file="${file#./}"
-      printf '%s\n' "${TEST_FILES[@]}" | grep -qFx -- "$file" || unknown+=("$file")
+      # A lookup, not `printf | grep -q`: grep's early exit would SIGPIPE printf under pipefail.
+      [[ -n "${known[$file]:-}" ]] || unknown+=("$file")
     done
     if ((${#unknown[@]} > 0)); then
       printf '%s\n' "${unknown[@]}" | indent >&2
