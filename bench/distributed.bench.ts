@@ -4,11 +4,16 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { resolveSyncConfig } from '@condasync/mirror';
-import { createRedisConnection, QueueName, SyncRegistry, type SyncView } from '@condasync/queue';
+import {
+  createRedisConnection,
+  QueueName,
+  SyncLifecycle,
+  SyncRegistry,
+  type SyncView,
+} from '@condasync/queue';
 import { Queue } from 'bullmq';
 import { startRestartableRedis } from '../test/support/restartable-redis.ts';
 import { type RunningRole, startRole } from '../test/support/roles.ts';
-import { submitSyncAsApi } from '../test/support/submit-sync.ts';
 import { generate, startUpstream } from './support/bench-channel.ts';
 
 function print(line = ''): void {
@@ -45,7 +50,10 @@ async function runOnce(
       dest_channel: 'bench',
     });
     const started = performance.now();
-    const id = await submitSyncAsApi(registry, planQueue, config);
+    const id = await new SyncLifecycle(registry, { plan: planQueue }).submit({
+      destChannel: config.dest_channel,
+      config,
+    });
     let view: SyncView | null = null;
     for (;;) {
       view = await registry.get(id);

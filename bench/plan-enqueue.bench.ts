@@ -16,11 +16,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveSyncConfig } from '@condasync/mirror';
-import { createRedisConnection, planJobId, QueueName, SyncRegistry } from '@condasync/queue';
+import { createRedisConnection, planJobId, QueueName, SyncLifecycle, SyncRegistry } from '@condasync/queue';
 import { Queue } from 'bullmq';
 import { startRestartableRedis } from '../test/support/restartable-redis.ts';
 import { startRole } from '../test/support/roles.ts';
-import { submitSyncAsApi } from '../test/support/submit-sync.ts';
 import { argument, print } from './support/bench-utils.ts';
 import { writeSyntheticRepodata } from './support/synthetic-repodata.ts';
 
@@ -84,7 +83,10 @@ async function main(): Promise<void> {
       dest_channel: 'forge',
     });
     const started = performance.now();
-    const id = await submitSyncAsApi(registry, planQueue, config, 1);
+    const id = await new SyncLifecycle(registry, { plan: planQueue }).submit(
+      { destChannel: config.dest_channel, config },
+      { planAttempts: 1 },
+    );
     for (;;) {
       const state = await (await planQueue.getJob(planJobId(id)))?.getState();
       if (state === 'completed') break;

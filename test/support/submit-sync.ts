@@ -1,16 +1,20 @@
 import type { SyncConfig } from '@condasync/mirror';
-import { newSyncId, planJobId, type SyncRegistry } from '@condasync/queue';
+import { type PlanJobData, SyncLifecycle, type SyncRegistry } from '@condasync/queue';
 import type { Queue } from 'bullmq';
 
-/** Submits a sync as `POST /v1/syncs` does (registry entry, then its plan job); returns its id. */
+/**
+ * Submits a sync through the same SyncLifecycle as `POST /v1/syncs` (registry entry, then its plan
+ * job); returns its id. `planAttempts` overrides the plan job's attempts (a bench wants one).
+ */
 export async function submitSyncAsApi(
   registry: SyncRegistry,
-  planQueue: Queue,
+  planQueue: Queue<PlanJobData>,
   config: SyncConfig,
-  attempts = 3,
+  planAttempts?: number,
 ): Promise<string> {
-  const id = newSyncId();
-  await registry.create({ id, destChannel: config.dest_channel, config });
-  await planQueue.add('plan', { syncId: id }, { jobId: planJobId(id), attempts });
-  return id;
+  const lifecycle = new SyncLifecycle(registry, { plan: planQueue });
+  return lifecycle.submit(
+    { destChannel: config.dest_channel, config },
+    planAttempts === undefined ? {} : { planAttempts },
+  );
 }

@@ -1,8 +1,19 @@
-import { join } from 'node:path';
-import { type Logger, resolveSyncConfig, type SyncConfig, type UpstreamHttp } from '@condasync/mirror';
-import type { FinalizeJobData, PackageJobData, SyncRegistry } from '@condasync/queue';
+import {
+  type Logger,
+  MirrorError,
+  type SyncConfig,
+  type SyncRun,
+  storedSyncConfig,
+  type UpstreamHttp,
+} from '@condasync/mirror';
+import {
+  type FinalizeJobData,
+  type PackageJobData,
+  SyncLifecycle,
+  type SyncRegistry,
+} from '@condasync/queue';
 import type { ObjectStore } from '@condasync/storage';
-import type { Queue } from 'bullmq';
+import { type Queue, UnrecoverableError } from 'bullmq';
 import type { WorkerConfig } from './config.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
@@ -19,11 +30,42 @@ export interface WorkerServices {
   syncConfigs: SyncConfigCache;
 }
 
-/** How long a channel lock lives without being refreshed; a crashed holder frees it after this. */
-export const CHANNEL_LOCK_TTL_MS = 15 * 60_000;
+// One per services object, shared by the three processors (it remembers lock refreshes).
+const lifecycles = new WeakMap<WorkerServices, SyncLifecycle>();
 
-export const tempDirOf = (config: WorkerConfig): string => join(config.workDir, 'tmp');
-export const cacheDirOf = (config: WorkerConfig): string => join(config.workDir, 'cache');
+/** The sync lifecycle (enqueueing, the channel lock, ending syncs) over this process's queues. */
+export function lifecycleOf(services: WorkerServices): SyncLifecycle {
+  let lifecycle = lifecycles.get(services);
+  if (lifecycle === undefined) {
+    lifecycle = new SyncLifecycle(services.registry, {
+      package: services.packageQueue,
+      finalize: services.finalizeQueue,
+    });
+    lifecycles.set(services, lifecycle);
+  }
+  return lifecycle;
+}
+
+/**
+ * The sync a job belongs to, as the steps of libs/mirror take it: its stored config, the shared
+ * store and upstream client, the channel's key prefix and this process's work folder.
+ */
+export async function syncRunOf(
+  services: WorkerServices,
+  syncId: string,
+  options: { signal?: AbortSignal | undefined; logger?: Logger } = {},
+): Promise<SyncRun> {
+  const config = await services.syncConfigs.get(syncId);
+  return {
+    config,
+    store: services.store,
+    channelPrefix: `${config.dest_channel}/`,
+    http: services.http,
+    workDir: services.config.workDir,
+    logger: options.logger ?? services.logger,
+    signal: options.signal,
+  };
+}
 
 /**
  * Sync configs by id, so 500 k package jobs do not each re-read and re-validate the config. A
@@ -35,12 +77,29 @@ export class SyncConfigCache {
   constructor(registry: SyncRegistry) {
     this.#registry = registry;
   }
-  async get(syncId: string): Promise<SyncConfig | null> {
+
+  /**
+   * The sync's config. A missing, unreadable or invalid one throws UnrecoverableError: no retry
+   * can repair it, and the job's sync then fails with this reason.
+   */
+  async get(syncId: string): Promise<SyncConfig> {
     const cached = this.#entries.get(syncId);
     if (cached) return cached;
-    const raw = await this.#registry.config(syncId);
-    if (raw === null) return null;
-    const config = resolveSyncConfig(raw);
+    let raw: unknown;
+    try {
+      raw = await this.#registry.config(syncId);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error; // Redis trouble: worth another attempt
+      throw new UnrecoverableError(`sync ${syncId}: the stored config is not JSON: ${error.message}`);
+    }
+    if (raw === null) throw new UnrecoverableError(`sync ${syncId} has no stored config`);
+    let config: SyncConfig;
+    try {
+      config = storedSyncConfig(raw);
+    } catch (error) {
+      if (!(error instanceof MirrorError)) throw error;
+      throw new UnrecoverableError(`sync ${syncId}: ${error.message}`);
+    }
     if (this.#entries.size >= 64) this.#entries.delete(this.#entries.keys().next().value as string);
     this.#entries.set(syncId, config);
     return config;

@@ -13,15 +13,32 @@ export {
   finalizeChannel,
 } from './steps/finalize/channel.ts';
 export { type FinalizeInput, type FinalizeResult, finalizeSubdir } from './steps/finalize.ts';
+export { finishChannelStep } from './steps/finish-step.ts';
 export { type ImportedSubdir, type ImportOptions, importFolder } from './steps/import.ts';
 export {
+  asMirrorError,
   copyPackage,
+  type DownloadLimits,
   isIntegrityError,
-  mirrorPackage,
   type PackageContext,
-  type PackageOutcome,
   type PackageTask,
 } from './steps/package.ts';
+export {
+  type AttemptHistory,
+  type AttemptKind,
+  type AttemptVerdict,
+  INTEGRITY_FAILURES_ALLOWED,
+  judgeAttempt,
+} from './steps/package-attempt.ts';
+export {
+  mirrorPackage,
+  type PackageOutcome,
+  type PackageStepOptions,
+  type PackageStepResult,
+  type PlannedPackage,
+  packageStep,
+  packageTask,
+} from './steps/package-step.ts';
 export {
   type PlanContext,
   type PlannedRecord,
@@ -29,6 +46,15 @@ export {
   type SubdirPlan,
   type SyncPlan,
 } from './steps/plan.ts';
+export {
+  type PlannedSubdirCounts,
+  plannedCounts,
+  plannedPackages,
+  planStep,
+  stagedPackages,
+  stagePlan,
+} from './steps/plan-step.ts';
+export { type PublishedSubdir, publishSubdirStep, type SubdirToPublish } from './steps/publish-step.ts';
 export {
   dropStaging,
   readStagedEntries,
@@ -38,6 +64,15 @@ export {
   type StagedRecord,
   stageSubdirPlan,
 } from './steps/staging.ts';
+export { storedSyncConfig } from './steps/stored-config.ts';
+export {
+  cacheDirOf,
+  channelAt,
+  downloadLimitsOf,
+  graceMsOf,
+  type SyncRun,
+  scratchDirOf,
+} from './steps/sync-run.ts';
 export * from './sync-report.ts';
 export { type ChannelSource, channelSource } from './upstream/channel-source.ts';
 export { UpstreamHttp } from './upstream/http-client.ts';

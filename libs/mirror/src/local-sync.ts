@@ -1,13 +1,13 @@
-import { join } from 'node:path';
 import type { ObjectStore } from '@condasync/storage';
 import type { SyncConfig } from './config/index.ts';
 import type { Logger } from './logger.ts';
-import { applyDeletionGrace } from './steps/deletions.ts';
-import { finalizeChannel } from './steps/finalize/channel.ts';
-import { finalizeSubdir } from './steps/finalize.ts';
-import { mirrorPackage } from './steps/package.ts';
-import { type PlanContext, planSync, type SubdirPlan, type SyncPlan } from './steps/plan.ts';
+import { finishChannelStep } from './steps/finish-step.ts';
+import { mirrorPackage } from './steps/package-step.ts';
+import type { SubdirPlan, SyncPlan } from './steps/plan.ts';
+import { plannedPackages, planStep } from './steps/plan-step.ts';
+import { type PublishedSubdir, publishSubdirStep } from './steps/publish-step.ts';
 import { runPool } from './steps/run-pool.ts';
+import type { SyncRun } from './steps/sync-run.ts';
 import type { PackageFailure, SubdirReport, SyncProgress, SyncReport } from './sync-report.ts';
 import { UpstreamHttp } from './upstream/http-client.ts';
 
@@ -27,16 +27,24 @@ export interface LocalSyncOptions {
 }
 
 /**
- * The local sync of docs/design.md §2: plan → package copies (bounded concurrency) → finalize, in one
- * process. Faulty packages are reported and left out; the rest is published. A cancelled or
+ * The local sync of docs/design.md §2: the sync's steps (plan → package copies with bounded
+ * concurrency → publish each subdir → finish the channel) run in one process. Faulty packages are reported and left out; the rest is published. A cancelled or
  * crashed run publishes nothing new.
  */
 export async function runLocalSync(options: LocalSyncOptions): Promise<SyncReport> {
-  const { config, store, channelPrefix, logger } = options;
+  const { config } = options;
   const started = Date.now();
-  const now = options.now ?? Date.now;
   const http = options.http ?? new UpstreamHttp({ connectionsPerHost: config.concurrency });
-  const tempDir = join(options.workDir, 'tmp');
+  const run: SyncRun = {
+    config,
+    store: options.store,
+    channelPrefix: options.channelPrefix,
+    http,
+    workDir: options.workDir,
+    logger: options.logger,
+    signal: options.signal,
+    ...(options.now ? { now: options.now } : {}),
+  };
   const progress: SyncProgress = {
     phase: 'planning',
     packagesTotal: 0,
@@ -48,15 +56,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
   const emit = (): void => options.onProgress?.({ ...progress });
   emit();
   try {
-    const planContext: PlanContext = {
-      store,
-      channelPrefix,
-      http,
-      cacheDir: join(options.workDir, 'cache'),
-      logger,
-      signal: options.signal,
-    };
-    const plan = await planSync(config, planContext);
+    const plan = await planStep(run);
     progress.packagesTotal = plan.subdirs.reduce((n, s) => n + s.downloads.length, 0);
     progress.bytesTotal = plan.subdirs.reduce((n, s) => n + s.downloadBytes, 0);
     if (options.dryRun) {
@@ -69,49 +69,21 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
     emit();
     const failures: PackageFailure[] = [];
     const downloaded = new Map<string, { count: number; bytes: number }>();
-    const tasks = plan.subdirs.flatMap((subdir) =>
-      subdir.downloads.map((filename) => ({ subdir, filename })),
-    );
-    await runPool(tasks, config.concurrency, async ({ subdir, filename }) => {
-      const planned = subdir.records.get(filename)!;
-      const { record } = planned;
-      const outcome = await mirrorPackage(
-        {
-          channel: planned.channel,
-          subdir: subdir.subdir,
-          filename,
-          key: `${channelPrefix}${subdir.subdir}/${filename}`,
-          size: record.size,
-          ...(record.sha256 === undefined ? {} : { sha256: record.sha256 }),
-          ...(record.md5 === undefined ? {} : { md5: record.md5 }),
-        },
-        {
-          store,
-          http,
-          logger,
-          tempDir,
-          signal: options.signal,
-          limits: {
-            retries: config.retries,
-            deadlineMs: config.download_timeout_seconds * 1000,
-            minBytesPerSecond: config.min_bytes_per_second,
-          },
-        },
-      );
+    const packages = plan.subdirs.flatMap((subdir) => [...plannedPackages(subdir)]);
+    await runPool(packages, config.concurrency, async (planned) => {
+      const outcome = await mirrorPackage(run, planned);
+      const { subdir, filename } = planned;
       progress.packagesDone++;
       if (outcome.status === 'failed') {
         progress.packagesFailed++;
-        failures.push({ subdir: subdir.subdir, filename, code: outcome.code, reason: outcome.reason });
-        logger.error(
-          { subdir: subdir.subdir, filename, code: outcome.code, reason: outcome.reason },
-          'package failed',
-        );
+        failures.push({ subdir, filename, code: outcome.code, reason: outcome.reason });
+        run.logger.error({ subdir, filename, code: outcome.code, reason: outcome.reason }, 'package failed');
       } else {
         progress.bytesDone += outcome.bytes;
-        const tally = downloaded.get(subdir.subdir) ?? { count: 0, bytes: 0 };
+        const tally = downloaded.get(subdir) ?? { count: 0, bytes: 0 };
         tally.count++;
         tally.bytes += outcome.bytes;
-        downloaded.set(subdir.subdir, tally);
+        downloaded.set(subdir, tally);
       }
       emit();
     });
@@ -119,45 +91,21 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
     progress.phase = 'finalizing';
     emit();
     const failed = new Set(failures.map((f) => `${f.subdir}/${f.filename}`));
-    const published = new Map<
-      string,
-      { changed: boolean; records: number; deleted: number; pending: number }
-    >();
+    const published = new Map<string, PublishedSubdir>();
     for (const subdir of plan.subdirs) {
-      const result = await finalizeSubdir(
-        {
+      published.set(
+        subdir.subdir,
+        await publishSubdirStep(run, {
           subdir: subdir.subdir,
           info: subdir.info,
           removed: subdir.removed,
           records: publishable(subdir, failed),
-          zstdLevel: config.zstd_level,
-          shards: config.shards,
-          currentRepodata: config.current_repodata,
-          repodataBz2: config.repodata_bz2,
           runExports: subdir.runExports,
-          graceMs: config.grace_period_hours * 3_600_000,
-          now: now(),
-        },
-        { store, channelPrefix, tempDir, logger, signal: options.signal },
-      );
-      const deletions = await applyDeletionGrace(
-        {
-          subdir: subdir.subdir,
           unlisted: subdir.removals,
-          graceMs: config.grace_period_hours * 3_600_000,
-          now: now(),
-        },
-        { store, channelPrefix, logger },
+        }),
       );
-      published.set(subdir.subdir, {
-        changed: result.changed,
-        records: result.records,
-        deleted: deletions.deleted.length,
-        pending: deletions.pending,
-      });
     }
-    // Once every subdir is out, so it never describes a mix of old and new subdirs.
-    await finalizeChannel({}, { store, channelPrefix, logger, signal: options.signal });
+    await finishChannelStep(run);
     progress.phase = 'done';
     emit();
     return buildReport(plan, downloaded, failures, false, started, published);
@@ -178,10 +126,7 @@ function buildReport(
   failures: PackageFailure[],
   dryRun: boolean,
   started: number,
-  published: ReadonlyMap<
-    string,
-    { changed: boolean; records: number; deleted: number; pending: number }
-  > = new Map(),
+  published: ReadonlyMap<string, PublishedSubdir> = new Map(),
 ): SyncReport {
   const subdirs: SubdirReport[] = plan.subdirs.map((s) => {
     const failedHere = failures.filter((f) => f.subdir === s.subdir).length;
@@ -200,7 +145,7 @@ function buildReport(
       published: outcome?.records ?? 0,
       repodataChanged: outcome?.changed ?? false,
       deleted: outcome?.deleted ?? 0,
-      pendingDeletion: outcome?.pending ?? 0,
+      pendingDeletion: outcome?.pendingDeletion ?? 0,
     };
   });
   return {

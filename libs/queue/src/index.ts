@@ -11,6 +11,19 @@ export {
   type RedisPolicyCheck,
   settlesWithin,
 } from './connection.ts';
+export { QueueError, QueueErrorCode } from './errors.ts';
 export * from './queues.ts';
+export { removeSyncJobs, removeWaitingJobs } from './remove-jobs.ts';
+export {
+  CHANNEL_LOCK_RETRY_MS,
+  CHANNEL_LOCK_TTL_MS,
+  FINALIZE_JOB_OPTIONS,
+  isLastAttempt,
+  PLAN_JOB_OPTIONS,
+  packageJobOptions,
+  type SubmitInput,
+  SyncLifecycle,
+  type SyncQueues,
+} from './sync-lifecycle.ts';
 export { type CreateSyncInput, type PackageEnd, type PlannedSubdir, SyncRegistry } from './sync-registry.ts';
 export * from './sync-view.ts';

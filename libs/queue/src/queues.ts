@@ -31,6 +31,8 @@ export interface PackageJobData {
   size: number;
   sha256?: string;
   md5?: string;
+  /** Attempts so far that ended in a size or checksum mismatch (the integrity budget spans retries). */
+  integrityFailures?: number;
 }
 
 /** Publish one subdir of a sync once every one of its package jobs has ended. */

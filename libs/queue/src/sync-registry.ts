@@ -255,12 +255,24 @@ export class SyncRegistry {
    * exist or already ended.
    */
   async cancel(id: string): Promise<boolean> {
-    const cancelled = await this.setStatus(id, 'cancelled');
-    if (cancelled) {
+    return this.#end(id, 'cancelled');
+  }
+
+  /**
+   * Ends a sync `failed` with the reason, and frees its channel (a failed sync publishes nothing
+   * more). Returns false when it does not exist or already ended.
+   */
+  async fail(id: string, reason: string): Promise<boolean> {
+    return this.#end(id, 'failed', reason);
+  }
+
+  async #end(id: string, status: 'cancelled' | 'failed', reason?: string): Promise<boolean> {
+    const ended = await this.setStatus(id, status, reason);
+    if (ended) {
       const destChannel = await this.#redis.hget(this.#sync(id), 'destChannel');
       if (destChannel !== null) await this.releaseChannelLock(destChannel, id);
     }
-    return cancelled;
+    return ended;
   }
 
   async get(id: string): Promise<SyncView | null> {

@@ -9,7 +9,6 @@ import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { type ChannelSource, channelFilePath, channelFileUrl } from '../upstream/channel-source.ts';
 import type { UpstreamHttp } from '../upstream/http-client.ts';
-import { withRetries } from '../upstream/retry.ts';
 
 /** One package to copy from an upstream channel into the store. */
 export interface PackageTask {
@@ -39,83 +38,21 @@ export interface PackageContext {
   signal?: AbortSignal;
 }
 
-export type PackageOutcome =
-  | { status: 'downloaded'; bytes: number; attempts: number; seconds: number }
-  | { status: 'failed'; code: string; reason: string; attempts: number };
-
-/** Attempts allowed to end in a checksum mismatch before the package counts as corrupt upstream. */
-const CHECKSUM_MISMATCHES_ALLOWED = 2;
-
-/**
- * Copies one package: streams it from upstream into the store, which refuses to publish anything
- * but exactly `size` bytes with the expected sha256 (docs/design.md §5, invariant 2). Transient faults are
- * retried with backoff; permanent ones end as a `failed` outcome with a reason, never a throw,
- * except cancellation, which propagates. Used by the local mode; the workers call
- * `copyPackage` once per job attempt and let BullMQ retry.
- */
-export async function mirrorPackage(task: PackageTask, ctx: PackageContext): Promise<PackageOutcome> {
-  const started = performance.now();
-  let attempts = 0;
-  let mismatches = 0;
-  try {
-    await withRetries(
-      async () => {
-        attempts++;
-        try {
-          await copyPackage(task, ctx);
-        } catch (error) {
-          const mirrorError = error as MirrorError;
-          if (isIntegrityError(mirrorError)) {
-            mismatches++;
-            // One bad copy may be a flaky proxy; the same mismatch twice means upstream is corrupt.
-            throw new MirrorError(mirrorError.code, mirrorError.message, {
-              cause: mirrorError.cause,
-              transient: mismatches < CHECKSUM_MISMATCHES_ALLOWED,
-            });
-          }
-          throw mirrorError;
-        }
-      },
-      {
-        retries: ctx.limits.retries,
-        signal: ctx.signal,
-        onRetry: ({ attempt, delayMs, error }) =>
-          ctx.logger.debug(
-            { filename: task.filename, attempt, delayMs, err: error.message },
-            'retrying package',
-          ),
-      },
-    );
-  } catch (error) {
-    const mirrorError = asMirrorError(error, task);
-    if (mirrorError.code === MirrorErrorCode.Cancelled) throw mirrorError;
-    return { status: 'failed', code: mirrorError.code, reason: mirrorError.message, attempts };
-  }
-  return { status: 'downloaded', bytes: task.size, attempts, seconds: (performance.now() - started) / 1000 };
-}
-
 /** True for a checksum or size mismatch: the bytes upstream sent are not the ones repodata lists. */
 export function isIntegrityError(error: MirrorError): boolean {
   return error.code === MirrorErrorCode.ChecksumMismatch || error.code === MirrorErrorCode.SizeMismatch;
 }
 
 /**
- * One attempt at copying a package. Throws a MirrorError whose `transient` flag says whether
- * another attempt may help (integrity errors are flagged transient: the caller decides how many
- * mismatches it tolerates).
+ * One attempt at copying a package: streams it from upstream into the store, which refuses to
+ * publish anything but exactly `size` bytes with the expected sha256 (docs/design.md §5, invariant 2).
+ * Throws a MirrorError; whether another attempt may help is judgeAttempt's call, not this one's.
  */
 export async function copyPackage(task: PackageTask, ctx: PackageContext): Promise<void> {
   try {
     await copyOnce(task, ctx);
   } catch (error) {
-    const mirrorError = asMirrorError(error, task);
-    if (isIntegrityError(mirrorError) && !mirrorError.transient) {
-      throw new MirrorError(mirrorError.code, mirrorError.message, {
-        cause: mirrorError.cause,
-        transient: true,
-      });
-    }
-    throw mirrorError;
+    throw asMirrorError(error, task);
   }
 }
 
@@ -201,8 +138,8 @@ async function putMd5Only(
   }
 }
 
-/** Classifies any failure of one copy attempt as a MirrorError, keeping upstream errors hidden in causes. */
-function asMirrorError(error: unknown, task: PackageTask): MirrorError {
+/** Any failure of one copy attempt as a MirrorError, keeping upstream errors hidden in causes. */
+export function asMirrorError(error: unknown, task: Pick<PackageTask, 'subdir' | 'filename'>): MirrorError {
   const where = `${task.subdir}/${task.filename}`;
   for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
     if (cause instanceof MirrorError) return cause;

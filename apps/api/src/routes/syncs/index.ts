@@ -1,10 +1,8 @@
 import { parseSyncConfig, redactUrl, type SyncConfig } from '@condasync/mirror';
-import { newSyncId, type PlanJobData, planJobId, TERMINAL_STATUSES } from '@condasync/queue';
-import type { JobsOptions } from 'bullmq';
+import { QueueError, QueueErrorCode, SyncLifecycle, TERMINAL_STATUSES } from '@condasync/queue';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, ApiErrorCode, type ErrorDetail } from '../../errors.ts';
 import { type HostResolver, refusedUpstreams } from '../../upstream-policy.ts';
-import { removeSyncJobs } from './cancel-jobs.ts';
 import {
   cancelSyncSchema,
   createSyncSchema,
@@ -17,14 +15,6 @@ import {
 export interface SyncRoutesOptions {
   resolveHost: HostResolver;
 }
-
-/** A failed plan (upstream down, Redis hiccup) is retried a few times before the sync fails. */
-export const PLAN_JOB_OPTIONS: JobsOptions = {
-  attempts: 3,
-  backoff: { type: 'exponential', delay: 10_000 },
-  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
-  removeOnFail: { age: 30 * 24 * 3600 },
-};
 
 /** Keys naming folders of the machine that runs the job: meaningful for the CLI, not for the API. */
 function localPathProblems(config: SyncConfig): ErrorDetail[] {
@@ -66,6 +56,7 @@ interface IdParams {
 /** `/v1/syncs`: submit, inspect, list and cancel syncs. */
 export default async function syncRoutes(app: FastifyInstance, options: SyncRoutesOptions): Promise<void> {
   const registry = app.syncRegistry;
+  const lifecycle = new SyncLifecycle(registry, app.queues);
   app.addHook('onRequest', app.requireApiToken);
 
   // The config is parsed by parseSyncConfig from its text (JSON is YAML): JSON.parse would turn
@@ -112,19 +103,14 @@ export default async function syncRoutes(app: FastifyInstance, options: SyncRout
         );
       }
 
-      const id = newSyncId();
+      let id: string;
       try {
-        await registry.create({ id, destChannel: config.dest_channel, config });
+        id = await lifecycle.submit({ destChannel: config.dest_channel, config });
       } catch (error) {
-        throw notReady('cannot record the sync', error);
-      }
-      try {
-        const data: PlanJobData = { syncId: id };
-        await app.queues.plan.add('plan', data, { ...PLAN_JOB_OPTIONS, jobId: planJobId(id) });
-      } catch (error) {
-        // Without its plan job the sync would stay queued forever.
-        await registry.setStatus(id, 'failed', 'the plan job could not be queued').catch(() => {});
-        throw notReady('cannot queue the sync', error);
+        if (!(error instanceof QueueError)) throw error;
+        const what =
+          error.code === QueueErrorCode.SyncNotRecorded ? 'cannot record the sync' : 'cannot queue the sync';
+        throw notReady(what, error);
       }
       app.metrics.syncsSubmitted.inc();
       request.log.info(
@@ -161,8 +147,8 @@ export default async function syncRoutes(app: FastifyInstance, options: SyncRout
         `sync ${id} already ended with status ${status}; nothing to cancel`,
       );
     if (TERMINAL_STATUSES.has(view.status)) throw ended(view.status);
-    if (!(await registry.cancel(id))) throw ended((await registry.status(id)) ?? 'unknown');
-    const removedJobs = await removeSyncJobs(app.queues, id);
+    const { cancelled, removedJobs } = await lifecycle.cancel(id);
+    if (!cancelled) throw ended((await registry.status(id)) ?? 'unknown');
     request.log.info({ sync: id, removedJobs }, 'sync cancelled');
     return reply.code(202).send(await registry.get(id));
   });

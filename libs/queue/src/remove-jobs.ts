@@ -1,6 +1,5 @@
-import { finalizeJobIdPrefix, packageJobIdPrefix, planJobId } from '@condasync/queue';
 import type { Queue } from 'bullmq';
-import type { ApiQueues } from '../../plugins/queues.ts';
+import { finalizeJobIdPrefix, packageJobIdPrefix, planJobId } from './queues.ts';
 
 /** States a job can be removed from safely: nobody holds it. Active jobs see the cancel themselves. */
 const NOT_STARTED = ['waiting', 'prioritized', 'delayed'] as const;
@@ -32,7 +31,10 @@ export async function removeWaitingJobs(queue: Queue, prefix: string): Promise<n
 }
 
 /** Drops every job of a cancelled sync that has not started. Returns how many were removed. */
-export async function removeSyncJobs(queues: ApiQueues, syncId: string): Promise<number> {
+export async function removeSyncJobs(
+  queues: { plan: Queue; package: Queue; finalize: Queue },
+  syncId: string,
+): Promise<number> {
   let removed = 0;
   const plan = await queues.plan.getJob(planJobId(syncId));
   if (plan !== undefined && (NOT_STARTED as readonly string[]).includes(await plan.getState())) {

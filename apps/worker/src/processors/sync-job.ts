@@ -1,0 +1,38 @@
+import { isLastAttempt } from '@condasync/queue';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { lifecycleOf, type WorkerServices } from '../services.ts';
+
+/** A failure already recorded where it belongs (one package's): the sync goes on without it. */
+export class RecordedFailure extends UnrecoverableError {}
+
+/**
+ * Runs a job's work so that no error leaves its sync waiting forever: when the work fails for good
+ * (an UnrecoverableError, or any error on the job's last attempt), the sync ends `failed` with the
+ * reason and frees its channel, whatever line threw. The error is rethrown either way, so BullMQ
+ * retries or records the failure as usual. Not for a job put back to wait (DelayedError), a
+ * failure already recorded (RecordedFailure), or a worker stopping (the job runs again elsewhere).
+ */
+export async function runSyncJob<R>(
+  services: WorkerServices,
+  job: Job<{ syncId: string }>,
+  signal: AbortSignal | undefined,
+  work: () => Promise<R>,
+): Promise<R> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof DelayedError || error instanceof RecordedFailure || signal?.aborted) throw error;
+    if (isLastAttempt(job, error)) {
+      const { syncId } = job.data;
+      const reason = `${job.name} job failed: ${error instanceof Error ? error.message : String(error)}`;
+      const ended = await lifecycleOf(services)
+        .fail(syncId, reason)
+        .catch((failure: unknown) => {
+          services.logger.error({ sync: syncId, err: String(failure) }, 'cannot mark the sync failed');
+          return false;
+        });
+      if (ended) services.logger.error({ sync: syncId, queue: job.queueName, reason }, 'sync failed');
+    }
+    throw error;
+  }
+}
