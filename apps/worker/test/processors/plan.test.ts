@@ -12,7 +12,9 @@ describe('plan processor', () => {
   test('stages the plan, records the counts and enqueues one package job per missing file', async () => {
     const id = await world.w.submit(config());
     world.w.start('plan');
-    const view = await world.w.waitFor(id, (v) => v.status === 'downloading');
+    await world.w.waitFor(id, (v) => v.status === 'downloading');
+    await world.w.drained('plan'); // the package jobs are added after the status moves
+    const view = (await world.w.registry.get(id))!;
     const noarch = view.subdirs.find((s) => s.subdir === 'noarch')!;
     assert.equal(noarch.planned, 32);
     assert.equal(view.counts.planned, 32);
