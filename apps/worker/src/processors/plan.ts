@@ -1,4 +1,4 @@
-import { planStep, stagedPackages, stagePlan } from '@condasync/mirror';
+import { MirrorError, MirrorErrorCode, planStep, stagedPackages, stagePlan } from '@condasync/mirror';
 import { CHANNEL_LOCK_RETRY_MS, type PlanJobData, TERMINAL_STATUSES } from '@condasync/queue';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { lifecycleOf, syncRunOf, type WorkerServices } from '../services.ts';
@@ -30,7 +30,12 @@ export function planProcessor(services: WorkerServices) {
       // A plan job retried after a crash must not reset counters that package jobs already moved.
       if (!(await registry.planRecorded(syncId))) {
         await registry.setStatus(syncId, 'planning');
-        const plan = await planStep(run);
+        const plan = await planStep(run).catch((error: unknown) => {
+          // A permanent fault (refused address, 404, invalid repodata) fails the same way next time.
+          if (error instanceof MirrorError && !error.transient && error.code !== MirrorErrorCode.Cancelled)
+            throw new UnrecoverableError(error.message);
+          throw error;
+        });
         await registry.recordPlan(syncId, await stagePlan(run, syncId, plan));
       }
       if (!(await registry.setStatus(syncId, 'downloading'))) return 'cancelled while planning';
