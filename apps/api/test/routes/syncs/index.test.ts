@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
+import { parseSyncConfig, storedSyncConfig } from '@condasync/mirror';
 import { packageJobId, planJobId, QueueName, SYNC_ID_PATTERN } from '@condasync/queue';
 import {
   API_TOKEN,
@@ -55,6 +56,14 @@ describe('POST /v1/syncs', () => {
     };
     assert.deepEqual(stored.python_versions, ['3.10'], 'parsed from the text: 3.10 stays 3.10');
     assert.deepEqual(stored.platforms, ['linux-64', 'noarch']);
+  });
+
+  it('stores a config with environments in a form the worker reads back (it used to stay queued forever)', async () => {
+    const text = `channels: [${PUBLIC_IP_CHANNEL}]\nplatforms: [linux-64]\ndest_channel: envs\nenvironments:\n  - name: app\n    specs: [python 3.12.*]\n`;
+    const response = await t.app.inject(yaml(text));
+    assert.equal(response.statusCode, 202, response.body);
+    const stored = await t.app.syncRegistry.config(response.json().id);
+    assert.deepEqual(storedSyncConfig(stored), parseSyncConfig(text));
   });
 
   it('accepts the same config as JSON (with a charset parameter)', async () => {
