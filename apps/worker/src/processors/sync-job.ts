@@ -22,17 +22,27 @@ export async function runSyncJob<R>(
     return await work();
   } catch (error) {
     if (error instanceof DelayedError || error instanceof RecordedFailure || signal?.aborted) throw error;
-    if (isLastAttempt(job, error)) {
-      const { syncId } = job.data;
-      const reason = `${job.name} job failed: ${error instanceof Error ? error.message : String(error)}`;
-      const ended = await lifecycleOf(services)
-        .fail(syncId, reason)
-        .catch((failure: unknown) => {
-          services.logger.error({ sync: syncId, err: String(failure) }, 'cannot mark the sync failed');
-          return false;
-        });
-      if (ended) services.logger.error({ sync: syncId, queue: job.queueName, reason }, 'sync failed');
-    }
+    if (isLastAttempt(job, error)) await failSyncOf(services, job, error);
     throw error;
   }
+}
+
+/**
+ * Ends the job's sync `failed`, naming the job and its error. Also for a worker's `failed` event:
+ * a job that stalled too often is failed by BullMQ without its processor running.
+ */
+export async function failSyncOf(
+  services: WorkerServices,
+  job: Pick<Job<{ syncId: string }>, 'name' | 'queueName' | 'data'>,
+  error: unknown,
+): Promise<void> {
+  const { syncId } = job.data;
+  const reason = `${job.name} job failed: ${error instanceof Error ? error.message : String(error)}`;
+  const ended = await lifecycleOf(services)
+    .fail(syncId, reason)
+    .catch((failure: unknown) => {
+      services.logger.error({ sync: syncId, err: String(failure) }, 'cannot mark the sync failed');
+      return false;
+    });
+  if (ended) services.logger.error({ sync: syncId, queue: job.queueName, reason }, 'sync failed');
 }
