@@ -43,21 +43,31 @@ redis.call('HSET', KEYS[4], 'updatedAt', ARGV[6])
 return pending
 `;
 
-// KEYS: sync hash, finalized set, subdir hash. ARGV: subdir, published count, final status if last, now.
-// Returns subdirs remaining, or -1 when this subdir had already been finalized.
+// KEYS: sync hash, finalized set, subdir hash. ARGV: subdir, published count, now.
+// Returns {1 when this call counted the subdir (0 when it was already), subdirs remaining}.
 const FINISH_SUBDIR = `
-if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return -1 end
-redis.call('HSET', KEYS[3], 'status', 'published', 'published', ARGV[2])
-local remaining = redis.call('HINCRBY', KEYS[1], 'subdirsRemaining', -1)
-redis.call('HSET', KEYS[1], 'updatedAt', ARGV[4])
-if remaining <= 0 then
-  local status = redis.call('HGET', KEYS[1], 'status')
-  if status ~= 'cancelled' and status ~= 'failed' then
-    local failed = tonumber(redis.call('HGET', KEYS[1], 'failed') or '0')
-    redis.call('HSET', KEYS[1], 'status', failed > 0 and 'partial' or 'succeeded', 'finishedAt', ARGV[4])
-  end
+local counted = redis.call('SADD', KEYS[2], ARGV[1])
+local remaining
+if counted == 1 then
+  redis.call('HSET', KEYS[3], 'status', 'published', 'published', ARGV[2])
+  remaining = redis.call('HINCRBY', KEYS[1], 'subdirsRemaining', -1)
+  redis.call('HSET', KEYS[1], 'updatedAt', ARGV[3])
+else
+  remaining = tonumber(redis.call('HGET', KEYS[1], 'subdirsRemaining') or '0')
 end
-return remaining
+return {counted, remaining}
+`;
+
+// KEYS: sync hash. ARGV: now. Ends a sync that neither failed nor was cancelled: partial when a
+// package failed, succeeded otherwise. Returns 1 when this call ended it.
+const COMPLETE_SYNC = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == false or status == 'succeeded' or status == 'partial' or status == 'failed' or status == 'cancelled' then
+  return 0
+end
+local failed = tonumber(redis.call('HGET', KEYS[1], 'failed') or '0')
+redis.call('HSET', KEYS[1], 'status', failed > 0 and 'partial' or 'succeeded', 'finishedAt', ARGV[1], 'updatedAt', ARGV[1])
+return 1
 `;
 
 export interface CreateSyncInput {
@@ -229,13 +239,17 @@ export class SyncRegistry {
     return new Set(await this.#redis.hkeys(`${this.#subdir(id, subdir)}:failed`));
   }
 
-  /** Marks a subdir published; the last subdir moves the sync to succeeded or partial. */
+  /**
+   * Marks a subdir published (once, however often its finalize job runs). `remaining` is the count
+   * of subdirs still unpublished, also for a repeated call: when it is 0, the caller ends the sync
+   * (channel metadata, then `completeSync`), which is safe to repeat after a crash.
+   */
   async finishSubdir(
     id: string,
     subdir: string,
     published: number,
   ): Promise<{ counted: boolean; remaining: number }> {
-    const result = (await this.#redis.eval(
+    const [counted, remaining] = (await this.#redis.eval(
       FINISH_SUBDIR,
       3,
       this.#sync(id),
@@ -243,10 +257,18 @@ export class SyncRegistry {
       this.#subdir(id, subdir),
       subdir,
       published,
-      'unused',
       new Date().toISOString(),
-    )) as number;
-    return { counted: result >= 0, remaining: Math.max(0, result) };
+    )) as [number, number];
+    return { counted: counted === 1, remaining: Math.max(0, remaining) };
+  }
+
+  /**
+   * Ends a sync whose every subdir is published: `partial` when some package failed, `succeeded`
+   * otherwise. Called last, so a sync reads as ended only once its channel is complete. A failed or
+   * cancelled sync keeps its status. Returns true when this call ended it.
+   */
+  async completeSync(id: string): Promise<boolean> {
+    return (await this.#redis.eval(COMPLETE_SYNC, 1, this.#sync(id), new Date().toISOString())) === 1;
   }
 
   /**

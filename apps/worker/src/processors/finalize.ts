@@ -17,9 +17,8 @@ export function finalizeProcessor(services: WorkerServices) {
       const { syncId, subdir } = job.data;
       const status = await registry.status(syncId);
       if (status === null) throw new UnrecoverableError(`sync ${syncId} does not exist`);
-      // A cancelled or failed sync publishes nothing (docs/design.md §5, invariant 3).
-      if (TERMINAL_STATUSES.has(status) && status !== 'partial' && status !== 'succeeded')
-        return `skipped: sync is ${status}`;
+      // A cancelled or failed sync publishes nothing (docs/design.md §5, invariant 3); an ended one is done.
+      if (TERMINAL_STATUSES.has(status)) return `skipped: sync is ${status}`;
       const run = await syncRunOf(services, syncId, { signal });
       const channel = run.config.dest_channel;
       run.logger = services.logger.child({ component: 'finalize', sync: syncId, channel, subdir });
@@ -35,11 +34,14 @@ export function finalizeProcessor(services: WorkerServices) {
         unlisted: meta.removals,
       });
       services.metrics.lastSuccess.set({ channel, subdir }, Date.now() / 1000);
-      const { counted, remaining } = await registry.finishSubdir(syncId, subdir, result.records);
-      if (counted && remaining === 0) {
+      const { remaining } = await registry.finishSubdir(syncId, subdir, result.records);
+      // The last subdir ends the sync; a retry of it (the first try died mid-way) ends it again,
+      // which is safe: every part of the end is idempotent. Its status changes last, so a sync
+      // reads as ended only once channeldata is written and the channel is free.
+      if (remaining === 0) {
         await finishChannelStep(run, { stagedAs: syncId });
         await lifecycle.releaseChannel(channel, syncId);
-        run.logger.info({}, 'sync finished');
+        if (await registry.completeSync(syncId)) run.logger.info({}, 'sync finished');
       }
       return result.changed ? 'published' : 'unchanged';
     });
