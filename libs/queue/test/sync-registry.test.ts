@@ -60,7 +60,7 @@ describe('SyncRegistry against a real Redis', () => {
       { counted: false, remaining: 0 },
       'a retried finalize',
     );
-    assert.equal((await registry.get(id))!.status, 'finalizing', 'not ended before the caller ends it');
+    assert.equal((await registry.get(id))!.finishedAt, null, 'not ended before the caller ends it');
     assert.equal(await registry.completeSync(id), true);
     assert.equal(await registry.completeSync(id), false, 'ended once');
     const done = (await registry.get(id))!;
