@@ -92,6 +92,10 @@ describe('distributed mode through the REST API', () => {
       assert.match(failure.reason, /HTTP 404/);
       assert.doesNotMatch(failure.reason, new RegExp(UPSTREAM_TOKEN), 'upstream token never reported');
     }
+    // The config rests in Redis until the sync ends, sealed: the token never lies there in clear.
+    const stored = await harness.redis.hgetall(`${harness.queuePrefix}:sync:${submitted.json.id}`);
+    assert.match(stored['config'] ?? '', /^sealed:v1:/);
+    assert.ok(!JSON.stringify(stored).includes(UPSTREAM_TOKEN), 'upstream token stored in clear');
     for (const subdir of ['linux-64', 'osx-64', 'win-64']) {
       const upstreamDoc = JSON.parse(await readFile(join(formatRepo, subdir, 'repodata.json'), 'utf8'));
       const published = JSON.parse(

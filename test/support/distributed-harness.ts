@@ -3,13 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveSyncConfig } from '@condasync/mirror';
-import { createRedisConnection, QueueName, SyncRegistry, type SyncView } from '@condasync/queue';
+import { ConfigSeal, createRedisConnection, QueueName, SyncRegistry, type SyncView } from '@condasync/queue';
 import type { S3ObjectStore } from '@condasync/storage';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type RunningRole, startRole } from './roles.ts';
 import { createTestBucket, testS3Store } from './s3-bucket.ts';
-import { testRedisUrl, uniqueTestName } from './services.ts';
+import { TEST_SECRET_KEY, testRedisUrl, uniqueTestName } from './services.ts';
 import { submitSyncAsApi } from './submit-sync.ts';
 
 /**
@@ -30,7 +30,10 @@ export class DistributedHarness {
 
   private constructor(env: Record<string, string>, bucket: string, workDir: string, redisUrl: string) {
     this.redis = createRedisConnection(redisUrl, { name: 'e2e-test' });
-    this.registry = new SyncRegistry(this.redis, { prefix: this.queuePrefix });
+    this.registry = new SyncRegistry(this.redis, {
+      prefix: this.queuePrefix,
+      seal: new ConfigSeal(TEST_SECRET_KEY),
+    });
     this.planQueue = new Queue(QueueName.plan, { connection: this.redis, prefix: this.queuePrefix });
     // Connection errors during a deliberate Redis outage are expected; ioredis reconnects by itself.
     this.redis.on('error', () => {});
@@ -41,6 +44,8 @@ export class DistributedHarness {
       ...env,
       CONDASYNC_REDIS_URL: redisUrl,
       CONDASYNC_QUEUE_PREFIX: this.queuePrefix,
+      // Stored configs are sealed, as in production: the token upstreams never rest in Redis in clear.
+      CONDASYNC_SECRET_KEY: TEST_SECRET_KEY,
       CONDASYNC_WORKER_METRICS_PORT: '0',
       CONDASYNC_WORKER_METRICS_HOST: '127.0.0.1',
       CONDASYNC_WORKER_CONCURRENCY: '4',

@@ -44,3 +44,6 @@ export function uniqueTestName(prefix: string): string {
   const random = Math.random().toString(36).slice(2, 8);
   return `${prefix}-${process.pid}-${uniqueCounter}-${random}`.toLowerCase().slice(0, 63);
 }
+
+/** CONDASYNC_SECRET_KEY of the tests' API and worker processes: stored configs are sealed with it. */
+export const TEST_SECRET_KEY = 'test-secret-key-0123456789abcdef-0123456789';

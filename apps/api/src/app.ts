@@ -69,7 +69,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.register(authPlugin, { config });
   app.register(storePlugin, { config, store: options.store });
   app.register(redisPlugin, { config, redis: options.redis });
-  app.register(queuesPlugin, { queuePrefix: options.queuePrefix ?? config.queuePrefix ?? undefined });
+  app.register(queuesPlugin, {
+    queuePrefix: options.queuePrefix ?? config.queuePrefix ?? undefined,
+    secretKey: config.secretKey,
+  });
 
   app.register(healthRoutes);
   app.register(metricsRoutes);

@@ -25,6 +25,8 @@ export interface ApiConfig {
    * the defaults. The workers must use the same one.
    */
   readonly queuePrefix: string | null;
+  /** CONDASYNC_SECRET_KEY: seals stored sync configs; without it, configs with credentials are refused. */
+  readonly secretKey: string | null;
 }
 
 /** conda sends tokens in URLs, so they are limited to what its token regex accepts. */
@@ -61,6 +63,7 @@ export function loadApiConfig(env: EnvSource = process.env): ApiConfig {
   const repodataMaxAge = read.integer('CONDASYNC_REPODATA_MAX_AGE', 60, 0, MAX_AGE_LIMIT);
   const logLevel = read.logLevel();
   const queuePrefix = read.queuePrefix();
+  const secretKey = read.secretKey();
   read.finish();
 
   const config: ApiConfig = {
@@ -74,6 +77,7 @@ export function loadApiConfig(env: EnvSource = process.env): ApiConfig {
     repodataMaxAge,
     logLevel,
     queuePrefix,
+    secretKey,
   };
   // Anything that logs or serialises the config (pino, JSON.stringify) sees the redacted form.
   Object.defineProperty(config, 'toJSON', { value: () => redactApiConfig(config), enumerable: false });
@@ -94,5 +98,6 @@ export function redactApiConfig(config: ApiConfig): Record<string, unknown> {
     repodataMaxAge: config.repodataMaxAge,
     logLevel: config.logLevel,
     queuePrefix: config.queuePrefix,
+    secretKey: config.secretKey === null ? null : 'configured',
   };
 }

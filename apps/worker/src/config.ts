@@ -30,6 +30,8 @@ export interface WorkerConfig {
   readonly upstreamAllowListed: boolean;
   /** Queues this process takes jobs from (CONDASYNC_WORKER_QUEUES; default all three). */
   readonly queues: readonly WorkerQueue[];
+  /** CONDASYNC_SECRET_KEY: opens the sync configs the API sealed (null: it stores them in clear). */
+  readonly secretKey: string | null;
 }
 
 export const WORKER_QUEUES = ['plan', 'package', 'finalize'] as const;
@@ -65,6 +67,7 @@ export function loadWorkerConfig(env: EnvSource = process.env): WorkerConfig {
     logLevel: read.logLevel(),
     upstreamAllowListed: read.list('CONDASYNC_UPSTREAM_ALLOW').length > 0,
     queues: queues.length === 0 ? WORKER_QUEUES : ([...new Set(queues)] as WorkerQueue[]),
+    secretKey: read.secretKey(),
   };
   read.finish();
   return Object.freeze(config);

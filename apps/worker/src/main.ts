@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { EnvSource } from '@condasync/env';
 import { UpstreamHttp } from '@condasync/mirror';
 import {
+  ConfigSeal,
   checkRedisPolicy,
   closeRedis,
   createRedisConnection,
@@ -24,6 +25,7 @@ import { WorkerMetrics } from './metrics.ts';
 import { finalizeProcessor } from './processors/finalize.ts';
 import { packageProcessor } from './processors/package.ts';
 import { planProcessor } from './processors/plan.ts';
+import { recordStalledFailure } from './processors/sync-job.ts';
 import { WorkerReadiness } from './readiness.ts';
 import { SyncConfigCache, type WorkerServices } from './services.ts';
 
@@ -128,7 +130,8 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
     else logger.error({ source, err: error.message }, 'worker error');
   };
   for (const queue of queueList) queue.on('error', onError(`queue ${queue.name}`));
-  const registry = new SyncRegistry(redis, { prefix: config.queuePrefix });
+  const seal = config.secretKey === null ? null : new ConfigSeal(config.secretKey);
+  const registry = new SyncRegistry(redis, { prefix: config.queuePrefix, seal });
   const services: WorkerServices = {
     config,
     store,
@@ -192,12 +195,13 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
     );
   }
   for (const worker of workers) {
-    worker.on('failed', (job, error) =>
+    worker.on('failed', (job, error) => {
       logger.warn(
         { queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message },
         'job attempt failed',
-      ),
-    );
+      );
+      void recordStalledFailure(services, job, error);
+    });
     worker.on('error', onError(`worker ${worker.name}`));
   }
   logger.info(

@@ -9,6 +9,9 @@ export type EnvSource = Readonly<Record<string, string | undefined>>;
 export const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number];
 
+/** Shorter secret keys are guessable; `openssl rand -hex 32` gives 64 characters. */
+export const MIN_SECRET_KEY_LENGTH = 32;
+
 /**
  * Reads one role's environment. Each method reads one variable (or one group), notes any problem
  * under the variable's name and returns a usable fallback, so that `finish()` can report every
@@ -132,6 +135,22 @@ export class EnvReader {
       this.report('CONDASYNC_QUEUE_PREFIX', `'${prefix}' is not 1 to 64 letters, digits, '_' or '-'`);
     }
     return prefix;
+  }
+
+  /**
+   * CONDASYNC_SECRET_KEY: what the API and the workers seal stored sync configs (and the upstream
+   * tokens in them) with; null when unset. Never echoed.
+   */
+  secretKey(): string | null {
+    const variable = 'CONDASYNC_SECRET_KEY';
+    const key = this.text(variable) ?? null;
+    if (key !== null && key.length < MIN_SECRET_KEY_LENGTH) {
+      this.report(
+        variable,
+        `is ${key.length} characters long, at least ${MIN_SECRET_KEY_LENGTH} (e.g. openssl rand -hex 32)`,
+      );
+    }
+    return key;
   }
 
   /** Throws one EnvError listing every problem noted so far. */

@@ -1,4 +1,10 @@
 /** What every role reads from its environment, and the one error type for its problems. */
 export { EnvError, EnvErrorCode, type EnvProblem, portUnavailable } from './env-error.ts';
-export { EnvReader, type EnvSource, LOG_LEVEL_NAMES, type LogLevelName } from './env-reader.ts';
+export {
+  EnvReader,
+  type EnvSource,
+  LOG_LEVEL_NAMES,
+  type LogLevelName,
+  MIN_SECRET_KEY_LENGTH,
+} from './env-reader.ts';
 export { redactUrlCredentials } from './redact.ts';

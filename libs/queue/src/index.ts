@@ -1,4 +1,6 @@
 /** The contract shared by the API (producer) and the workers (consumers). */
+
+export { ConfigSeal, ConfigSealError, isSealed } from './config-seal.ts';
 export {
   checkRedisPolicy,
   closeRedis,

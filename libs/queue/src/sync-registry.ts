@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { type ConfigSeal, ConfigSealError, isSealed } from './config-seal.ts';
 import { DEFAULT_QUEUE_PREFIX } from './queues.ts';
 import {
   type FailureView,
@@ -93,9 +94,21 @@ export class SyncRegistry {
   readonly #redis: Redis;
   readonly #prefix: string;
 
-  constructor(redis: Redis, options: { prefix?: string } = {}) {
+  readonly #seal: ConfigSeal | null;
+
+  /**
+   * `seal`: stored configs are sealed with it (they may hold upstream tokens, which must not rest
+   * in Redis in clear) and opened with it; without one they are stored as JSON.
+   */
+  constructor(redis: Redis, options: { prefix?: string; seal?: ConfigSeal | null } = {}) {
     this.#redis = redis;
     this.#prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
+    this.#seal = options.seal ?? null;
+  }
+
+  /** Whether stored configs are sealed (the API refuses configs with credentials otherwise). */
+  get seals(): boolean {
+    return this.#seal !== null;
   }
 
   #sync(id: string): string {
@@ -113,7 +126,8 @@ export class SyncRegistry {
         id: input.id,
         status: 'queued',
         destChannel: input.destChannel,
-        config: JSON.stringify(input.config),
+        config:
+          this.#seal === null ? JSON.stringify(input.config) : this.#seal.seal(JSON.stringify(input.config)),
         createdAt: now,
         updatedAt: now,
         planned: 0,
@@ -136,7 +150,14 @@ export class SyncRegistry {
 
   async config(id: string): Promise<unknown | null> {
     const text = await this.#redis.hget(this.#sync(id), 'config');
-    return text === null ? null : (JSON.parse(text) as unknown);
+    if (text === null) return null;
+    if (!isSealed(text)) return JSON.parse(text) as unknown;
+    if (this.#seal === null) {
+      throw new ConfigSealError(
+        'the stored config is sealed, and this process has no CONDASYNC_SECRET_KEY to open it (the API and the workers must share one)',
+      );
+    }
+    return JSON.parse(this.#seal.open(text)) as unknown;
   }
 
   async status(id: string): Promise<SyncStatus | null> {

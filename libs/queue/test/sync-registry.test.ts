@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { testRedisUrl, uniqueTestName } from '../../../test/support/services.ts';
+import { ConfigSeal } from '../src/config-seal.ts';
 import { createRedisConnection } from '../src/connection.ts';
 import { newSyncId } from '../src/queues.ts';
 import { SyncRegistry } from '../src/sync-registry.ts';
@@ -23,6 +24,18 @@ describe('SyncRegistry against a real Redis', () => {
     ]);
     return id;
   }
+
+  test('a sealed config opens only with the key: a worker without it gets a reason, not a guess', async () => {
+    const prefix = uniqueTestName('registry-sealed');
+    const sealing = new SyncRegistry(redis, { prefix, seal: new ConfigSeal('k'.repeat(32)) });
+    const id = newSyncId();
+    await sealing.create({ id, destChannel: 'ch', config: { channels: ['https://h/t/tk-secret-1/c'] } });
+    assert.deepEqual(await sealing.config(id), { channels: ['https://h/t/tk-secret-1/c'] });
+    const keyless = new SyncRegistry(redis, { prefix });
+    await assert.rejects(keyless.config(id), /sealed, and this process has no CONDASYNC_SECRET_KEY/);
+    const otherKey = new SyncRegistry(redis, { prefix, seal: new ConfigSeal('x'.repeat(32)) });
+    await assert.rejects(otherKey.config(id), /does not open with this CONDASYNC_SECRET_KEY/);
+  });
 
   test('each package counts once however often its job ends, and exactly one call is the last', async () => {
     const id = await plannedSync(3);

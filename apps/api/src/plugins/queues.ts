@@ -1,4 +1,5 @@
 import {
+  ConfigSeal,
   DEFAULT_QUEUE_PREFIX,
   isRedisConnectionError,
   type PlanJobData,
@@ -32,6 +33,8 @@ export interface QueuesPluginOptions {
    * sharing one Redis) do not see each other's jobs. Default: DEFAULT_QUEUE_PREFIX, as the workers.
    */
   queuePrefix?: string | undefined;
+  /** CONDASYNC_SECRET_KEY: stored sync configs are sealed with it (null: stored as JSON). */
+  secretKey?: string | null;
 }
 
 /** How long closing the queues may take at shutdown. */
@@ -55,7 +58,8 @@ export default fp<QueuesPluginOptions>(
       });
     }
     app.decorate('queues', queues);
-    app.decorate('syncRegistry', new SyncRegistry(app.redis, { prefix }));
+    const seal = options.secretKey ? new ConfigSeal(options.secretKey) : null;
+    app.decorate('syncRegistry', new SyncRegistry(app.redis, { prefix, seal }));
     app.metrics.observeQueues([queues.plan, queues.package, queues.finalize]);
     // Queues share the app's Redis connection; closing them releases only their own resources.
     // Bounded: with Redis gone, a close waits for ever.

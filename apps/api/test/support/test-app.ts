@@ -8,7 +8,12 @@ import { FsObjectStore, type ObjectStore } from '@condasync/storage';
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { testRedisUrl, testS3Endpoint, uniqueTestName } from '../../../../test/support/services.ts';
+import {
+  TEST_SECRET_KEY,
+  testRedisUrl,
+  testS3Endpoint,
+  uniqueTestName,
+} from '../../../../test/support/services.ts';
 import { type BuildAppOptions, buildApp, loadApiConfig } from '../../src/index.ts';
 
 export const API_TOKEN = 'api-token-0123456789abcdef';
@@ -53,6 +58,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = loadApiConfig({
     CONDASYNC_REDIS_URL: testRedisUrl(),
     CONDASYNC_STORAGE_URL: `file://${scratch}`,
+    CONDASYNC_SECRET_KEY: TEST_SECRET_KEY,
     ...options.env,
   });
   const ownRedis = options.redis === undefined;

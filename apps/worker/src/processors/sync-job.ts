@@ -1,4 +1,4 @@
-import { isLastAttempt } from '@condasync/queue';
+import { isLastAttempt, type PackageJobData, QueueName } from '@condasync/queue';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { lifecycleOf, type WorkerServices } from '../services.ts';
 
@@ -45,4 +45,38 @@ export async function failSyncOf(
       return false;
     });
   if (ended) services.logger.error({ sync: syncId, queue: job.queueName, reason }, 'sync failed');
+}
+
+/** BullMQ's reason for a job it failed itself, without running its processor, after too many stalls. */
+const STALLED_TOO_OFTEN = /stalled more than allowable limit/;
+
+/**
+ * For a worker's `failed` event. A job that stalled too often (its workers died mid-job again and
+ * again) is failed by BullMQ without its processor, so nothing else would record it: a package is
+ * recorded as failed (the sync goes on and ends partial, naming it); a plan or finalize job ends its
+ * sync failed. Other failures were recorded by runSyncJob already.
+ */
+export async function recordStalledFailure(
+  services: WorkerServices,
+  job: Job<{ syncId: string }> | undefined,
+  error: Error,
+): Promise<void> {
+  if (job === undefined || !STALLED_TOO_OFTEN.test(error.message)) return;
+  if (job.queueName === QueueName.package) {
+    const data = job.data as PackageJobData;
+    await lifecycleOf(services)
+      .finishPackage(data, {
+        status: 'failed',
+        code: 'STALLED',
+        reason: `its job stalled too often (${error.message})`,
+      })
+      .catch((failure: unknown) =>
+        services.logger.error(
+          { sync: data.syncId, err: String(failure) },
+          'cannot record the stalled package',
+        ),
+      );
+    return;
+  }
+  await failSyncOf(services, job, error);
 }

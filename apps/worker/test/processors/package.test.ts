@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { finalizeJobId, packageJobId } from '@condasync/queue';
+import { recordStalledFailure } from '../../src/processors/sync-job.ts';
 import { processorTestWorld, testRecipes } from '../support/worker-under-test.ts';
 
 const PACKAGES = 32;
@@ -110,6 +111,23 @@ describe('package processor', () => {
     assert.match(view.error ?? '', /package job failed: .*stored config is not JSON/);
     await world.w.drained('package');
     assert.equal(await world.w.store.head('recipes/noarch/repodata.json'), null, 'nothing was published');
+  });
+
+  test('a job BullMQ failed for stalling too often is recorded as a failed package', async () => {
+    const id = await planned();
+    const file = 'dependency-1.0-0.conda';
+    const job = await jobOf(id, file);
+    assert.ok(job);
+    // Any other failure was recorded by the processor itself: the event handler leaves it alone.
+    await recordStalledFailure(world.w.services(), job, new Error('connect ECONNREFUSED'));
+    assert.deepEqual((await world.w.registry.get(id))?.failures, []);
+    await recordStalledFailure(world.w.services(), job, new Error('job stalled more than allowable limit'));
+    const view = await world.w.registry.get(id);
+    assert.deepEqual(
+      view?.failures.map((f) => [f.filename, f.code]),
+      [[file, 'STALLED']],
+    );
+    assert.equal(view?.counts.failed, 1);
   });
 
   test('the jobs of a cancelled sync do nothing', async () => {

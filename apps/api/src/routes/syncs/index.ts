@@ -45,6 +45,25 @@ function localPathProblems(config: SyncConfig): ErrorDetail[] {
   return problems;
 }
 
+/**
+ * Upstream URLs that carry a token or a password. The stored config rests in Redis until its sync
+ * ends, so it may hold them only sealed (CONDASYNC_SECRET_KEY); without a key they are refused.
+ */
+function credentialProblems(config: SyncConfig): ErrorDetail[] {
+  const urls: Array<[string, string]> = [
+    ...config.channels.map((url, index): [string, string] => [`channels[${index}]`, url]),
+    ['remote_url', config.remote_url],
+  ];
+  return urls
+    .filter(([, url]) => redactUrl(url) !== url)
+    .map(([path]) => ({
+      path,
+      message:
+        'carries a token or password, which this server would keep in Redis in clear: set ' +
+        'CONDASYNC_SECRET_KEY (the same on the API and every worker) so stored configs are sealed',
+    }));
+}
+
 function notReady(what: string, cause: unknown): ApiError {
   return new ApiError(ApiErrorCode.NotReady, `${what}: Redis is unavailable; retry later`, { cause });
 }
@@ -101,6 +120,13 @@ export default async function syncRoutes(app: FastifyInstance, options: SyncRout
           `${refused.length} upstream${refused.length === 1 ? ' is' : 's are'} not allowed on this server`,
           { details: refused },
         );
+      }
+
+      const credentials = registry.seals ? [] : credentialProblems(config);
+      if (credentials.length > 0) {
+        throw new ApiError(ApiErrorCode.ConfigInvalid, 'invalid sync config: credentials cannot be stored', {
+          details: credentials,
+        });
       }
 
       let id: string;

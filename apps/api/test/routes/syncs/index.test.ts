@@ -261,6 +261,48 @@ describe('POST /v1/syncs with CONDASYNC_UPSTREAM_ALLOW', () => {
   });
 });
 
+describe('POST /v1/syncs: upstream credentials never rest in Redis in clear', () => {
+  const token = 'upstream-token-0123456789';
+  const channel = `http://127.0.0.1:9999/t/${token}/private`;
+  const allow = { CONDASYNC_API_TOKENS: API_TOKEN, CONDASYNC_UPSTREAM_ALLOW: 'http://127.0.0.1:9999/' };
+
+  it('seals the stored config with CONDASYNC_SECRET_KEY: no trace of the token in Redis', async () => {
+    const t = await startTestApp({ env: allow });
+    try {
+      const response = await t.app.inject(yaml(`channels: [${channel}]\n`));
+      assert.equal(response.statusCode, 202, response.body);
+      const { id } = response.json();
+      const stored = await t.redis.hgetall(`${t.queuePrefix}:sync:${id}`);
+      assert.match(stored.config ?? '', /^sealed:v1:/);
+      assert.ok(!JSON.stringify(stored).includes(token), 'the token rests in Redis in clear');
+      const opened = (await t.app.syncRegistry.config(id)) as { channels: string[] };
+      assert.deepEqual(opened.channels, [channel], 'a holder of the key reads the config back');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('without a key, refuses a config that carries a token and says what to set', async () => {
+    const t = await startTestApp({ env: { ...allow, CONDASYNC_SECRET_KEY: '' } });
+    try {
+      const response = await t.app.inject(yaml(`channels: [${channel}, http://127.0.0.1:9999/public]\n`));
+      assert.equal(response.statusCode, 400, response.body);
+      const { error } = response.json();
+      assert.equal(error.code, 'CONFIG_INVALID');
+      assert.deepEqual(
+        error.details.map((d: { path: string }) => d.path),
+        ['channels[0]'],
+      );
+      assert.match(error.details[0].message, /CONDASYNC_SECRET_KEY/);
+      assert.ok(!response.body.includes(token));
+      const open = await t.app.inject(yaml('channels: [http://127.0.0.1:9999/public]\n'));
+      assert.equal(open.statusCode, 202, 'a config without credentials needs no key');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('GET, list and DELETE /v1/syncs', () => {
   let t: TestApp;
   const submit = async (destChannel: string): Promise<string> => {
