@@ -4,6 +4,8 @@ export const QueueErrorCode = {
   SyncNotRecorded: 'SYNC_NOT_RECORDED',
   /** The sync was recorded but its plan job could not be added; the sync is marked failed. */
   PlanNotQueued: 'PLAN_NOT_QUEUED',
+  /** An Idempotency-Key already names a submission of another config. */
+  IdempotencyConflict: 'IDEMPOTENCY_CONFLICT',
 } as const;
 export type QueueErrorCode = (typeof QueueErrorCode)[keyof typeof QueueErrorCode];
 

@@ -62,6 +62,9 @@ export interface SyncQueues {
   finalize?: Queue<FinalizeJobData>;
 }
 
+/** How long an Idempotency-Key keeps answering with its sync: a day of client retries. */
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+
 export interface SubmitInput {
   destChannel: string;
   /** The resolved sync config; it may hold tokens and is never returned by the API. */
@@ -94,7 +97,50 @@ export class SyncLifecycle {
    * cannot be added is marked failed at once, so it never waits for a job that does not exist.
    */
   async submit(input: SubmitInput, options: { planAttempts?: number } = {}): Promise<string> {
+    return this.#submit(newSyncId(), input, options);
+  }
+
+  /**
+   * `submit` for a client that retries: the first submission with this key (an Idempotency-Key
+   * header) runs, and any later one within IDEMPOTENCY_TTL_MS gets the same sync back instead of a
+   * second run. The same key with another config (another `fingerprint`) is refused.
+   */
+  async submitOnce(
+    input: SubmitInput,
+    idempotency: { key: string; fingerprint: string },
+    options: { planAttempts?: number } = {},
+  ): Promise<{ id: string; replayed: boolean }> {
     const id = newSyncId();
+    let earlier: { id: string; fingerprint: string } | null;
+    try {
+      earlier = await this.registry.claimIdempotencyKey(
+        idempotency.key,
+        { id, fingerprint: idempotency.fingerprint },
+        IDEMPOTENCY_TTL_MS,
+      );
+    } catch (error) {
+      throw new QueueError(QueueErrorCode.SyncNotRecorded, 'cannot record the sync', { cause: error });
+    }
+    if (earlier !== null) {
+      if (earlier.fingerprint !== idempotency.fingerprint) {
+        throw new QueueError(
+          QueueErrorCode.IdempotencyConflict,
+          `this Idempotency-Key was used for sync ${earlier.id} with another config; use a new key for a new sync`,
+        );
+      }
+      return { id: earlier.id, replayed: true };
+    }
+    try {
+      return { id: await this.#submit(id, input, options), replayed: false };
+    } catch (error) {
+      if (error instanceof QueueError && error.code === QueueErrorCode.SyncNotRecorded) {
+        await this.registry.releaseIdempotencyKey(idempotency.key, id).catch(() => {});
+      }
+      throw error;
+    }
+  }
+
+  async #submit(id: string, input: SubmitInput, options: { planAttempts?: number }): Promise<string> {
     try {
       await this.registry.create({ id, destChannel: input.destChannel, config: input.config });
     } catch (error) {

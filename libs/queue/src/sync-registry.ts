@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { type ConfigSeal, ConfigSealError, isSealed } from './config-seal.ts';
 import { DEFAULT_QUEUE_PREFIX } from './queues.ts';
@@ -146,6 +147,39 @@ export class SyncRegistry {
         input.id,
       )
       .exec();
+  }
+
+  /**
+   * Claims an idempotency key for sync `id` of a config with this fingerprint, for `ttlMs`.
+   * Returns null when this call claimed it, else what an earlier submission claimed it with.
+   */
+  async claimIdempotencyKey(
+    key: string,
+    claim: { id: string; fingerprint: string },
+    ttlMs: number,
+  ): Promise<{ id: string; fingerprint: string } | null> {
+    const value = `${claim.id} ${claim.fingerprint}`;
+    const earlier = (await this.#redis.set(this.#idempotency(key), value, 'PX', ttlMs, 'NX', 'GET')) as
+      | string
+      | null;
+    if (earlier === null) return null;
+    const [id = '', fingerprint = ''] = earlier.split(' ');
+    return { id, fingerprint };
+  }
+
+  /** Gives up a claim whose submission failed, so that a retry with the same key can run. */
+  async releaseIdempotencyKey(key: string, id: string): Promise<void> {
+    await this.#redis.eval(
+      "if string.find(redis.call('GET', KEYS[1]) or '', ARGV[1], 1, true) == 1 then return redis.call('DEL', KEYS[1]) end return 0",
+      1,
+      this.#idempotency(key),
+      `${id} `,
+    );
+  }
+
+  #idempotency(key: string): string {
+    // Hashed: keys are client text of up to 255 characters, never a Redis key as they are.
+    return `${this.#prefix}:idempotency:${createHash('sha256').update(key).digest('hex')}`;
   }
 
   async config(id: string): Promise<unknown | null> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseSyncConfig, redactUrl, type SyncConfig } from '@condasync/mirror';
 import { QueueError, QueueErrorCode, SyncLifecycle, TERMINAL_STATUSES } from '@condasync/queue';
 import type { FastifyInstance } from 'fastify';
@@ -62,6 +63,19 @@ function credentialProblems(config: SyncConfig): ErrorDetail[] {
         'carries a token or password, which this server would keep in Redis in clear: set ' +
         'CONDASYNC_SECRET_KEY (the same on the API and every worker) so stored configs are sealed',
     }));
+}
+
+/** `Idempotency-Key`: absent, or 1 to 255 printable ASCII characters (a UUID, say). */
+function idempotencyKeyOf(header: string | string[] | undefined): string | null {
+  if (header === undefined) return null;
+  const key = Array.isArray(header) ? header.join(',') : header;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new ApiError(
+      ApiErrorCode.InvalidRequest,
+      'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces (e.g. a UUID)',
+    );
+  }
+  return key;
 }
 
 function notReady(what: string, cause: unknown): ApiError {
@@ -129,21 +143,39 @@ export default async function syncRoutes(app: FastifyInstance, options: SyncRout
         });
       }
 
+      const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
+      const input = { destChannel: config.dest_channel, config };
       let id: string;
+      let replayed = false;
       try {
-        id = await lifecycle.submit({ destChannel: config.dest_channel, config });
+        if (idempotencyKey === null) id = await lifecycle.submit(input);
+        else {
+          const fingerprint = createHash('sha256').update(text).digest('hex');
+          ({ id, replayed } = await lifecycle.submitOnce(input, { key: idempotencyKey, fingerprint }));
+        }
       } catch (error) {
         if (!(error instanceof QueueError)) throw error;
+        if (error.code === QueueErrorCode.IdempotencyConflict) {
+          throw new ApiError(ApiErrorCode.Conflict, error.message, { cause: error });
+        }
         const what =
           error.code === QueueErrorCode.SyncNotRecorded ? 'cannot record the sync' : 'cannot queue the sync';
         throw notReady(what, error);
+      }
+      const location = `/v1/syncs/${id}`;
+      if (replayed) {
+        // A retry of a submission that ran: the same answer, and nothing runs twice.
+        return reply
+          .code(202)
+          .header('location', location)
+          .header('idempotent-replayed', 'true')
+          .send({ id, status: 'queued', location });
       }
       app.metrics.syncsSubmitted.inc();
       request.log.info(
         { sync: id, destChannel: config.dest_channel, channels: config.channels.map(redactUrl) },
         'sync queued',
       );
-      const location = `/v1/syncs/${id}`;
       return reply.code(202).header('location', location).send({ id, status: 'queued', location });
     },
   );

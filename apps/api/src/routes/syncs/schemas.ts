@@ -32,8 +32,17 @@ export const createSyncSchema = {
   description:
     'The body is a sync config (cas-mirror keys) in YAML or JSON. Every upstream must pass ' +
     'CONDASYNC_UPSTREAM_ALLOW (default: public https hosts only). mirror_dir and delta_dir are ' +
-    'refused: the API writes into its own storage.',
+    'refused: the API writes into its own storage. With an Idempotency-Key, a retried submission ' +
+    'gets the same sync back (with Idempotent-Replayed: true) for 24 h instead of running twice.',
   security,
+  headers: Type.Object({
+    'idempotency-key': Type.Optional(
+      Type.String({
+        pattern: '^[\\x21-\\x7e]{1,255}$',
+        description: 'Any unique text (a UUID): a retry with the same key and config runs nothing twice.',
+      }),
+    ),
+  }),
   body: {
     content: Object.fromEntries(SYNC_CONFIG_MEDIA_TYPES.map((type) => [type, { schema: syncConfigSchema }])),
   },
@@ -42,8 +51,11 @@ export const createSyncSchema = {
       { id: SyncIdSchema, status: Type.Literal('queued'), location: Type.String() },
       { description: 'Accepted; the plan job is queued. `Location` points at the sync.' },
     ),
-    400: errorResponse('CONFIG_INVALID (every problem with its key path) or UPSTREAM_NOT_ALLOWED.'),
+    400: errorResponse(
+      'CONFIG_INVALID (every problem with its key path), UPSTREAM_NOT_ALLOWED, or a malformed Idempotency-Key.',
+    ),
     401: unauthorized,
+    409: errorResponse('The Idempotency-Key was used before with another config.'),
     413: errorResponse('The body is over 256 KiB.'),
     415: errorResponse('The body is neither YAML nor JSON.'),
     503: errorResponse('Redis is unavailable; nothing was queued.'),

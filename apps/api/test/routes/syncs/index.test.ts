@@ -261,6 +261,54 @@ describe('POST /v1/syncs with CONDASYNC_UPSTREAM_ALLOW', () => {
   });
 });
 
+describe('POST /v1/syncs with an Idempotency-Key', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ env: { CONDASYNC_API_TOKENS: API_TOKEN } });
+  });
+  after(() => t.close());
+
+  const submit = (key: string, body = `channels: [${PUBLIC_IP_CHANNEL}]\nplatforms: [linux-64]\n`) => {
+    const request = yaml(body);
+    return t.app.inject({ ...request, headers: { ...request.headers, 'idempotency-key': key } });
+  };
+
+  it('a retried submission gets the same sync back and runs nothing twice', async () => {
+    const key = 'a1b2c3d4-0000-4000-8000-idempotent01';
+    const first = await submit(key);
+    assert.equal(first.statusCode, 202, first.body);
+    assert.equal(first.headers['idempotent-replayed'], undefined);
+    const again = await submit(key);
+    assert.equal(again.statusCode, 202, again.body);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    assert.equal(again.json().id, first.json().id);
+    assert.equal(again.headers.location, first.headers.location);
+    const listed = await t.app.inject({ url: '/v1/syncs', headers: authHeader(API_TOKEN) });
+    assert.deepEqual(
+      listed.json().items.map((sync: { id: string }) => sync.id),
+      [first.json().id],
+      'one sync, not two',
+    );
+    assert.equal(await t.queue(QueueName.plan).count(), 1, 'one plan job');
+    const other = await submit('a1b2c3d4-0000-4000-8000-idempotent02');
+    assert.notEqual(other.json().id, first.json().id, 'another key is another sync');
+  });
+
+  it('refuses the same key with another config, and a malformed key', async () => {
+    const key = 'reused-key-0123456789';
+    assert.equal((await submit(key)).statusCode, 202);
+    const conflict = await submit(key, `channels: [${PUBLIC_IP_CHANNEL}]\nplatforms: [osx-64]\n`);
+    assert.equal(conflict.statusCode, 409, conflict.body);
+    assert.equal(conflict.json().error.code, 'CONFLICT');
+    assert.match(conflict.json().error.message, /another config/);
+    for (const bad of ['', 'has space', 'x'.repeat(256)]) {
+      const response = await submit(bad);
+      assert.equal(response.statusCode, 400, `${JSON.stringify(bad)}: ${response.body}`);
+      assert.match(response.json().error.message, /Idempotency-Key/);
+    }
+  });
+});
+
 describe('POST /v1/syncs: upstream credentials never rest in Redis in clear', () => {
   const token = 'upstream-token-0123456789';
   const channel = `http://127.0.0.1:9999/t/${token}/private`;
