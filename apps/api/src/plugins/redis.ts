@@ -1,4 +1,5 @@
-import { closeRedis, createRedisConnection, RedisOutageReporter } from '@condasync/queue';
+import { once } from 'node:events';
+import { closeRedis, createRedisConnection, RedisOutageReporter, settlesWithin } from '@condasync/queue';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import type { ApiConfig } from '../config.ts';
@@ -17,6 +18,9 @@ export interface RedisPluginOptions {
   redis?: Redis | undefined;
 }
 
+/** How long start-up waits for the first connection to Redis. */
+const STARTUP_WAIT_MS = 5000;
+
 /** A QUIT that Redis does not answer within this is given up for a plain disconnect. */
 const QUIT_TIMEOUT_MS = 1000;
 
@@ -34,6 +38,10 @@ export default fp<RedisPluginOptions>(
     // ioredis reconnects by itself; without a listener every failed attempt's stack goes to stderr.
     outage.watch(redis);
     app.addHook('onClose', async () => closeRedis(redis, QUIT_TIMEOUT_MS));
+    // The connection fails fast (no offline queue), so a request that came while it is still being
+    // made at start-up would be refused: wait for it a moment. A Redis that is down at start does
+    // not stop the API; /readyz says so and /v1 answers 503 until it is back.
+    await settlesWithin(once(redis, 'ready'), STARTUP_WAIT_MS);
   },
   { name: 'condasync-redis', fastify: '5.x' },
 );
