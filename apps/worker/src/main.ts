@@ -154,25 +154,13 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
     lockDuration: config.jobLockMs,
     stalledInterval: config.jobLockMs,
   };
-  const timed =
-    <T, R>(queue: string, processor: (job: T, token?: string, signal?: AbortSignal) => Promise<R>) =>
-    async (job: T, token?: string, signal?: AbortSignal): Promise<R> => {
-      const end = metrics.jobDuration.startTimer({ queue });
-      try {
-        const result = await processor(job, token, signal);
-        end({ outcome: 'completed' });
-        return result;
-      } catch (error) {
-        end({ outcome: 'failed' });
-        throw error;
-      }
-    };
+  const timed = metrics.instrument.bind(metrics);
   // Only the queues this process serves (e.g. plan on a few large-memory pods, packages on many).
   const serves = new Set(config.queues);
   const workers: Worker[] = [];
   if (serves.has('plan')) {
     workers.push(
-      new Worker<PlanJobData>(QueueName.plan, timed('plan', planProcessor(services)), {
+      new Worker<PlanJobData>(QueueName.plan, timed(QueueName.plan, planProcessor(services)), {
         ...workerOptions,
         concurrency: 1,
       }),
@@ -180,7 +168,7 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
   }
   if (serves.has('package')) {
     workers.push(
-      new Worker<PackageJobData>(QueueName.package, timed('package', packageProcessor(services)), {
+      new Worker<PackageJobData>(QueueName.package, timed(QueueName.package, packageProcessor(services)), {
         ...workerOptions,
         concurrency: config.concurrency,
       }),
@@ -188,13 +176,18 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
   }
   if (serves.has('finalize')) {
     workers.push(
-      new Worker<FinalizeJobData>(QueueName.finalize, timed('finalize', finalizeProcessor(services)), {
-        ...workerOptions,
-        concurrency: 1,
-      }),
+      new Worker<FinalizeJobData>(
+        QueueName.finalize,
+        timed(QueueName.finalize, finalizeProcessor(services)),
+        {
+          ...workerOptions,
+          concurrency: 1,
+        },
+      ),
     );
   }
   for (const worker of workers) {
+    metrics.serving(worker.name, worker.concurrency);
     worker.on('failed', (job, error) => {
       logger.warn(
         { queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message },

@@ -27,5 +27,11 @@ export {
   SyncLifecycle,
   type SyncQueues,
 } from './sync-lifecycle.ts';
-export { type CreateSyncInput, type PackageEnd, type PlannedSubdir, SyncRegistry } from './sync-registry.ts';
+export {
+  type CreateSyncInput,
+  type PackageEnd,
+  type PlannedSubdir,
+  type SyncOutline,
+  SyncRegistry,
+} from './sync-registry.ts';
 export * from './sync-view.ts';

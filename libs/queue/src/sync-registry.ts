@@ -87,6 +87,15 @@ export interface PlannedSubdir {
   bytesPlanned: number;
 }
 
+/** What metrics need of a sync: where it publishes, how it stands, when it ended. */
+export interface SyncOutline {
+  id: string;
+  destChannel: string;
+  status: SyncStatus;
+  /** ISO time the sync ended; null while it runs. */
+  finishedAt: string | null;
+}
+
 export type PackageEnd =
   | { status: 'downloaded'; bytes: number }
   | { status: 'failed'; code: string; reason: string };
@@ -443,6 +452,40 @@ export class SyncRegistry {
       key,
       syncId,
     );
+  }
+
+  /**
+   * Syncs registered after `position` in submission order, oldest first, with their positions:
+   * lets a reader (the API's metrics) follow new syncs without re-reading old ones.
+   */
+  async registeredAfter(position: number, limit: number): Promise<Array<{ id: string; position: number }>> {
+    const flat = await this.#redis.zrangebyscore(
+      `${this.#prefix}:syncs`,
+      `(${position}`,
+      '+inf',
+      'WITHSCORES',
+      'LIMIT',
+      0,
+      limit,
+    );
+    const found: Array<{ id: string; position: number }> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) found.push({ id: flat[i]!, position: Number(flat[i + 1]) });
+    return found;
+  }
+
+  /** Status, destination channel and end time of each sync (null where it no longer exists), in one round trip. */
+  async outlines(ids: readonly string[]): Promise<Array<SyncOutline | null>> {
+    if (ids.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.#sync(id), 'status', 'destChannel', 'finishedAt');
+    const replies = (await pipeline.exec()) ?? [];
+    return ids.map((id, index) => {
+      const [error, fields] = replies[index] ?? [null, null];
+      if (error) throw error;
+      const [status, destChannel, finishedAt] = (fields ?? []) as Array<string | null>;
+      if (!status || destChannel === null || destChannel === undefined) return null;
+      return { id, status: status as SyncStatus, destChannel, finishedAt: finishedAt ?? null };
+    });
   }
 }
 

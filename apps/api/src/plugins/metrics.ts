@@ -1,10 +1,13 @@
+import type { SyncRegistry } from '@condasync/queue';
 import type { OperationHook } from '@condasync/storage';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { instrumentServedRequests } from './served-requests.ts';
+import { type SyncOutcomes, SyncOutcomeTracker } from './sync-outcomes.ts';
 
-/** What a served file is, for `condasync_served_bytes_total{kind}`. */
+/** What a served file is, for `condasync_served_bytes_total{kind}` and `condasync_served_requests_total{kind}`. */
 export type ServedKind = 'package' | 'repodata' | 'shard' | 'other';
 
 /** Job states reported by `condasync_queue_jobs{queue,state}`. */
@@ -18,6 +21,16 @@ const QUEUE_STATES = [
   'failed',
 ] as const;
 
+/**
+ * prom-client's defaults include gauges named `…_total`, a suffix Prometheus reserves for
+ * counters (`promtool check metrics` rejects them); nothing here needs them.
+ */
+const MISNAMED_DEFAULTS = [
+  'condasync_nodejs_active_handles_total',
+  'condasync_nodejs_active_requests_total',
+  'condasync_nodejs_active_resources_total',
+];
+
 export interface ApiMetrics {
   /** The app's own registry (never prom-client's global one, so apps in one process stay apart). */
   readonly registry: Registry;
@@ -25,8 +38,10 @@ export interface ApiMetrics {
   readonly syncsSubmitted: Counter;
   /** Pass to the object store: times every storage operation. */
   readonly storageHook: OperationHook;
-  /** Reports these queues' job counts at every scrape. */
+  /** Reports these queues' job counts and connected workers at every scrape. */
   observeQueues(queues: readonly Queue[]): void;
+  /** Derives sync outcomes and channel freshness from this registry at every scrape. */
+  observeSyncs(registry: SyncRegistry): void;
 }
 
 declare module 'fastify' {
@@ -38,6 +53,7 @@ declare module 'fastify' {
 function createMetrics(app: FastifyInstance): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'condasync_' });
+  for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
   const registers = [registry];
 
   const servedBytes = new Counter({
@@ -80,7 +96,27 @@ function createMetrics(app: FastifyInstance): ApiMetrics {
       );
     },
   });
+  new Gauge({
+    name: 'condasync_queue_workers',
+    help: 'Worker connections consuming each queue, as Redis lists its clients at scrape time.',
+    labelNames: ['queue'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      await Promise.all(
+        observedQueues.map(async (queue) => {
+          try {
+            this.set({ queue: queue.name }, await queue.getWorkersCount());
+          } catch (error) {
+            // CLIENT LIST may be forbidden (some managed Redis): the series is then absent.
+            app.log.warn({ err: error, queue: queue.name }, 'cannot count queue workers for /metrics');
+          }
+        }),
+      );
+    },
+  });
 
+  const syncs = instrumentSyncOutcomes(app, registry);
   return {
     registry,
     servedBytes,
@@ -89,7 +125,115 @@ function createMetrics(app: FastifyInstance): ApiMetrics {
     observeQueues(queues) {
       observedQueues = queues;
     },
+    observeSyncs: syncs.observe,
   };
+}
+
+/**
+ * Sync outcomes and the age of each channel's last publication, derived from the sync registry
+ * at scrape time (not from events this process saw), so they survive restarts. With several API
+ * replicas every one reports the same numbers: aggregate with max, not sum.
+ */
+function instrumentSyncOutcomes(
+  app: FastifyInstance,
+  registry: Registry,
+): { observe(syncRegistry: SyncRegistry): void } {
+  let tracker: SyncOutcomeTracker | null = null;
+  // One registry read per scrape, shared by the three metrics below.
+  let reading: Promise<SyncOutcomes | null> | null = null;
+  const outcomes = (): Promise<SyncOutcomes | null> => {
+    if (tracker === null) return Promise.resolve(null);
+    reading ??= tracker
+      .refresh()
+      .catch((error: unknown) => {
+        app.log.warn({ err: error }, 'cannot read the sync registry for /metrics');
+        return null;
+      })
+      .finally(() => setImmediate(() => (reading = null)));
+    return reading;
+  };
+  const registers = [registry];
+  new Counter({
+    name: 'condasync_syncs_total',
+    help: 'Syncs ended, by destination channel and outcome (succeeded, partial, failed, cancelled), from the sync registry.',
+    labelNames: ['channel', 'outcome'] as const,
+    registers,
+    async collect() {
+      const read = await outcomes();
+      if (read === null) return;
+      this.reset();
+      for (const [channel, byOutcome] of read.ended) {
+        for (const [outcome, count] of byOutcome) this.inc({ channel, outcome }, count);
+      }
+    },
+  });
+  new Gauge({
+    name: 'condasync_syncs_running',
+    help: 'Syncs not yet ended, by destination channel and state (queued, planning, downloading, finalizing).',
+    labelNames: ['channel', 'state'] as const,
+    registers,
+    async collect() {
+      const read = await outcomes();
+      if (read === null) return;
+      this.reset();
+      for (const [channel, byState] of read.running) {
+        for (const [state, count] of byState) this.set({ channel, state }, count);
+      }
+    },
+  });
+  new Gauge({
+    name: 'condasync_last_successful_sync_timestamp_seconds',
+    help: 'Unix time the last sync that published each channel ended (succeeded, or partial: its metadata was published too).',
+    labelNames: ['channel'] as const,
+    registers,
+    async collect() {
+      const read = await outcomes();
+      if (read === null) return;
+      this.reset();
+      for (const [channel, seconds] of read.lastPublished) this.set({ channel }, seconds);
+    },
+  });
+  return {
+    observe(syncRegistry) {
+      tracker = new SyncOutcomeTracker(syncRegistry);
+    },
+  };
+}
+
+/** Readiness as /readyz decides it, one gauge per check (1 ready, 0 not), probed once per scrape. */
+function instrumentReadiness(app: FastifyInstance, registry: Registry): void {
+  let probe: Promise<{ redis: boolean; store: boolean }> | null = null;
+  const readiness = (): Promise<{ redis: boolean; store: boolean }> => {
+    probe ??= app
+      .inject({ url: '/readyz' })
+      .then((response) => {
+        const checks = (response.json() as { checks?: Record<string, { ok?: boolean }> }).checks ?? {};
+        return { redis: checks['redis']?.ok === true, store: checks['store']?.ok === true };
+      })
+      .catch(() => ({ redis: false, store: false }))
+      .finally(() => setImmediate(() => (probe = null)));
+    return probe;
+  };
+  const readinessGauge = (name: string, help: string, check: 'redis' | 'store'): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.set((await readiness())[check] ? 1 : 0);
+      },
+    });
+  };
+  readinessGauge(
+    'condasync_redis_up',
+    'Whether Redis answers and runs with noeviction and AOF (the /readyz redis check): 1 or 0.',
+    'redis',
+  );
+  readinessGauge(
+    'condasync_storage_up',
+    'Whether the object store answers a listing (the /readyz store check): 1 or 0.',
+    'store',
+  );
 }
 
 /** HTTP request metrics for every route; labels are route patterns, never URLs. */
@@ -120,6 +264,8 @@ export default fp(
     const metrics = createMetrics(app);
     app.decorate('metrics', metrics);
     instrumentRequests(app, metrics.registry);
+    instrumentServedRequests(app, metrics.registry);
+    instrumentReadiness(app, metrics.registry);
   },
   { name: 'condasync-metrics', fastify: '5.x' },
 );

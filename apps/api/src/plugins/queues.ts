@@ -61,6 +61,7 @@ export default fp<QueuesPluginOptions>(
     const seal = options.secretKey ? new ConfigSeal(options.secretKey) : null;
     app.decorate('syncRegistry', new SyncRegistry(app.redis, { prefix, seal }));
     app.metrics.observeQueues([queues.plan, queues.package, queues.finalize]);
+    app.metrics.observeSyncs(app.syncRegistry);
     // Queues share the app's Redis connection; closing them releases only their own resources.
     // Bounded: with Redis gone, a close waits for ever.
     app.addHook('onClose', async () => {

@@ -24,6 +24,7 @@ export function packageProcessor(services: WorkerServices) {
       const labels = { channel, subdir: data.subdir };
       await lifecycle.refreshChannel(channel, data.syncId);
 
+      const endDownload = metrics.downloadDuration.startTimer({ channel });
       const result = await packageStep(run, data, {
         history: {
           attempt: job.attemptsMade + 1,
@@ -36,6 +37,7 @@ export function packageProcessor(services: WorkerServices) {
         const bytes = result.status === 'downloaded' ? result.bytes : 0;
         metrics.packages.inc({ ...labels, outcome: result.status });
         if (bytes > 0) metrics.downloadedBytes.inc({ channel }, bytes);
+        if (result.status === 'downloaded') endDownload();
         await lifecycle.finishPackage(data, { status: 'downloaded', bytes });
         return result.status;
       }
@@ -47,7 +49,7 @@ export function packageProcessor(services: WorkerServices) {
           await job.updateData({ ...data, integrityFailures: verdict.integrityFailures });
       }
       if (result.status === 'retry') throw verdict.error;
-      metrics.packages.inc({ ...labels, outcome: 'failed' });
+      metrics.packageFailed(labels, verdict.error.code);
       await lifecycle.finishPackage(data, {
         status: 'failed',
         code: verdict.error.code,
