@@ -26,11 +26,14 @@ const EXPECTED_CI_FILES = [
   'default-values.yaml',
   'external-secrets-values.yaml',
   'filesystem-values.yaml',
+  'grafana-dashboard-values.yaml',
   'hpa-values.yaml',
   'ingress-values.yaml',
   'irsa-values.yaml',
+  'keda-values.yaml',
   'networkpolicy-values.yaml',
   'pdb-values.yaml',
+  'prometheusrule-values.yaml',
   'servicemonitor-values.yaml',
 ];
 
@@ -637,6 +640,78 @@ test('optional features are off by default and each ci file turns its own on', a
   assert.ok(hpa.some((m) => m.kind === 'HorizontalPodAutoscaler'));
   // With an HPA the Deployment leaves replicas to it (helm upgrade would otherwise reset them).
   assert.equal(findOne(hpa, 'Deployment', 'worker').spec?.replicas, undefined);
+  assert.ok((await kinds('prometheusrule-values.yaml')).includes('PrometheusRule'));
+  assert.ok((await kinds('keda-values.yaml')).includes('ScaledObject'));
+  assert.equal((await kinds('grafana-dashboard-values.yaml')).filter((k) => k === 'ConfigMap').length, 2);
+});
+
+// --- monitoring: the rules, the dashboard and KEDA --------------------------------------------
+
+const filesDir = join(chartDir, 'files');
+
+test('the PrometheusRule carries files/prometheus-rules.yaml, with the additional alert labels', async () => {
+  const { manifests } = await renderCi('prometheusrule-values.yaml');
+  const rule = manifests.find((m) => m.kind === 'PrometheusRule') as unknown as {
+    metadata: Metadata;
+    spec: { groups: { name: string; rules: { alert?: string; record?: string; labels?: object }[] }[] };
+  };
+  assert.equal(rule.metadata.labels?.['release'], 'prometheus');
+  const source = load(await readFile(join(filesDir, 'prometheus-rules.yaml'), 'utf8')) as {
+    groups: { name: string; rules: { alert?: string; record?: string; labels?: object }[] }[];
+  };
+  assert.deepEqual(
+    rule.spec.groups.map((g) => g.name),
+    source.groups.map((g) => g.name),
+  );
+  const rendered = rule.spec.groups.flatMap((g) => g.rules);
+  const original = source.groups.flatMap((g) => g.rules);
+  assert.equal(rendered.length, original.length);
+  for (const [index, one] of rendered.entries()) {
+    const from = original[index]!;
+    const labels = from.alert === undefined ? from.labels : { ...from.labels, team: 'platform' };
+    assert.deepEqual(one, { ...from, ...(labels === undefined ? {} : { labels }) }, one.alert ?? one.record);
+  }
+  assert.ok(rendered.some((r) => r.alert === 'CondasyncMirrorStale'));
+});
+
+test('the dashboard ConfigMap holds files/grafana-dashboard.json for the Grafana sidecar', async () => {
+  const { manifests } = await renderCi('grafana-dashboard-values.yaml');
+  const dashboard = manifests.find((m) => m.kind === 'ConfigMap' && m.data?.['condasync.json']);
+  assert.ok(dashboard, 'a ConfigMap with condasync.json');
+  assert.equal(dashboard.metadata.labels?.['grafana_dashboard'], '1');
+  assert.equal((dashboard.metadata as { namespace?: string }).namespace, 'monitoring');
+  assert.equal(dashboard.metadata.annotations?.['grafana_folder'], 'condasync');
+  const file = await readFile(join(filesDir, 'grafana-dashboard.json'), 'utf8');
+  assert.deepEqual(JSON.parse(dashboard.data?.['condasync.json'] ?? ''), JSON.parse(file));
+});
+
+test('KEDA scales the worker Deployment on every queue of the release, and excludes the HPA', async () => {
+  const { manifests } = await renderCi('keda-values.yaml');
+  const scaled = manifests.find((m) => m.kind === 'ScaledObject') as unknown as {
+    spec: {
+      scaleTargetRef: { name: string };
+      minReplicaCount: number;
+      triggers: { type: string; metadata: Record<string, string> }[];
+    };
+  };
+  const worker = findOne(manifests, 'Deployment', 'worker');
+  assert.equal(scaled.spec.scaleTargetRef.name, worker.metadata.name);
+  assert.equal(worker.spec?.replicas, undefined, 'KEDA owns the replicas');
+  assert.equal(scaled.spec.minReplicaCount, 0);
+  const [trigger] = scaled.spec.triggers;
+  assert.equal(trigger?.type, 'prometheus');
+  assert.equal(trigger?.metadata['threshold'], '128');
+  assert.match(trigger?.metadata['query'] ?? '', /condasync_queue_jobs\{namespace="condasync-ci"/);
+  assert.doesNotMatch(trigger?.metadata['query'] ?? '', /queue="package"/, 'plan jobs wake workers too');
+
+  const helm = await helmPath();
+  const keda = [join(ciDir, 'keda-values.yaml')];
+  const both = await run(helm, templateArgs(keda, ['--set', 'worker.autoscaling.enabled=true']));
+  assert.equal(both.code, 1);
+  assert.match(both.stderr, /worker\.keda\.enabled and worker\.autoscaling\.enabled both scale the workers/);
+  const noServer = await run(helm, templateArgs(keda, ['--set', 'worker.keda.prometheus.serverAddress=']));
+  assert.equal(noServer.code, 1);
+  assert.match(noServer.stderr, /worker\.keda\.enabled needs worker\.keda\.prometheus\.serverAddress/);
 });
 
 test('the bundled Redis runs with AOF and noeviction, and is reachable only by condasync pods', async () => {
