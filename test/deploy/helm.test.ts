@@ -645,6 +645,28 @@ test('optional features are off by default and each ci file turns its own on', a
   assert.equal((await kinds('grafana-dashboard-values.yaml')).filter((k) => k === 'ConfigMap').length, 2);
 });
 
+/** Dotted paths of every leaf value (an empty map or list counts as a leaf). */
+function valuePaths(values: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(values).flatMap(([key, value]) => {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    const isMap = value !== null && typeof value === 'object' && !Array.isArray(value);
+    return isMap && Object.keys(value).length > 0
+      ? valuePaths(value as Record<string, unknown>, path)
+      : [path];
+  });
+}
+
+test('the chart README lists every value of values.yaml, and nothing else', async () => {
+  const values = load(await readFile(join(chartDir, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+  const readme = await readFile(join(chartDir, 'README.md'), 'utf8');
+  const listed = [...readme.matchAll(/^\| `([\w.]+)` \| `.*` \| (.*) \|$/gm)];
+  assert.deepEqual(
+    listed.map((row) => row[1]),
+    valuePaths(values),
+  );
+  for (const row of listed) assert.ok(row[2]!.trim().length > 10, `${row[1]} has a description`);
+});
+
 // --- monitoring: the rules, the dashboard and KEDA --------------------------------------------
 
 const filesDir = join(chartDir, 'files');
