@@ -659,7 +659,8 @@ function valuePaths(values: Record<string, unknown>, prefix = ''): string[] {
 test('the chart README lists every value of values.yaml, and nothing else', async () => {
   const values = load(await readFile(join(chartDir, 'values.yaml'), 'utf8')) as Record<string, unknown>;
   const readme = await readFile(join(chartDir, 'README.md'), 'utf8');
-  const listed = [...readme.matchAll(/^\| `([\w.]+)` \| `.*` \| (.*) \|$/gm)];
+  // Rows `| \`key\` | \`default\` | meaning |`, padded or not.
+  const listed = [...readme.matchAll(/^\| `([\w.]+)` +\| `.*` +\| (.*?) *\|$/gm)];
   assert.deepEqual(
     listed.map((row) => row[1]),
     valuePaths(values),
