@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { QueueName, type SyncView } from '@condasync/queue';
 import { DistributedHarness } from '../support/distributed-harness.ts';
 import { type FixtureUpstream, startFixtureUpstream } from '../support/fixture-upstream.ts';
+import { sampleValue as sample } from '../support/prometheus-text.ts';
 import { type RunningRole, startRole } from '../support/roles.ts';
 
 // The operator's view, checked with Prometheus's own tool: the live /metrics of an API and a
@@ -55,17 +56,6 @@ function promtool(args: string[], input = ''): Promise<{ code: number | null; ou
         child.stdin.end(input);
       }),
   );
-}
-
-/** The value of the first sample of `name` whose labels include `labels`, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) {
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return undefined;
 }
 
 /** Metric families named by `# TYPE` lines. */

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { instrumentServedRequests } from './served-requests.ts';
-import { type SyncOutcomes, SyncOutcomeTracker } from './sync-outcomes.ts';
+import { instrumentSyncOutcomes } from './sync-outcomes.ts';
 
 /** What a served file is, for `condasync_served_bytes_total{kind}` and `condasync_served_requests_total{kind}`. */
 export type ServedKind = 'package' | 'repodata' | 'shard' | 'other';
@@ -126,77 +126,6 @@ function createMetrics(app: FastifyInstance): ApiMetrics {
       observedQueues = queues;
     },
     observeSyncs: syncs.observe,
-  };
-}
-
-/**
- * Sync outcomes and the age of each channel's last publication, derived from the sync registry
- * at scrape time (not from events this process saw), so they survive restarts. With several API
- * replicas every one reports the same numbers: aggregate with max, not sum.
- */
-function instrumentSyncOutcomes(
-  app: FastifyInstance,
-  registry: Registry,
-): { observe(syncRegistry: SyncRegistry): void } {
-  let tracker: SyncOutcomeTracker | null = null;
-  // One registry read per scrape, shared by the three metrics below.
-  let reading: Promise<SyncOutcomes | null> | null = null;
-  const outcomes = (): Promise<SyncOutcomes | null> => {
-    if (tracker === null) return Promise.resolve(null);
-    reading ??= tracker
-      .refresh()
-      .catch((error: unknown) => {
-        app.log.warn({ err: error }, 'cannot read the sync registry for /metrics');
-        return null;
-      })
-      .finally(() => setImmediate(() => (reading = null)));
-    return reading;
-  };
-  const registers = [registry];
-  new Counter({
-    name: 'condasync_syncs_total',
-    help: 'Syncs ended, by destination channel and outcome (succeeded, partial, failed, cancelled), from the sync registry.',
-    labelNames: ['channel', 'outcome'] as const,
-    registers,
-    async collect() {
-      const read = await outcomes();
-      if (read === null) return;
-      this.reset();
-      for (const [channel, byOutcome] of read.ended) {
-        for (const [outcome, count] of byOutcome) this.inc({ channel, outcome }, count);
-      }
-    },
-  });
-  new Gauge({
-    name: 'condasync_syncs_running',
-    help: 'Syncs not yet ended, by destination channel and state (queued, planning, downloading, finalizing).',
-    labelNames: ['channel', 'state'] as const,
-    registers,
-    async collect() {
-      const read = await outcomes();
-      if (read === null) return;
-      this.reset();
-      for (const [channel, byState] of read.running) {
-        for (const [state, count] of byState) this.set({ channel, state }, count);
-      }
-    },
-  });
-  new Gauge({
-    name: 'condasync_last_successful_sync_timestamp_seconds',
-    help: 'Unix time the last sync that published each channel ended (succeeded, or partial: its metadata was published too).',
-    labelNames: ['channel'] as const,
-    registers,
-    async collect() {
-      const read = await outcomes();
-      if (read === null) return;
-      this.reset();
-      for (const [channel, seconds] of read.lastPublished) this.set({ channel }, seconds);
-    },
-  });
-  return {
-    observe(syncRegistry) {
-      tracker = new SyncOutcomeTracker(syncRegistry);
-    },
   };
 }
 

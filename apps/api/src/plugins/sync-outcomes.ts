@@ -1,4 +1,6 @@
 import { type SyncOutline, type SyncRegistry, TERMINAL_STATUSES } from '@condasync/queue';
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Syncs read per registry round trip; the first scrape after a start reads them all. */
 const PAGE = 1000;
@@ -80,4 +82,72 @@ export class SyncOutcomeTracker {
       this.#lastPublished.set(destChannel, ended);
     }
   }
+}
+
+/**
+ * Sync outcomes and the age of each channel's last publication, derived from the sync registry
+ * at scrape time (not from events this process saw), so they survive restarts. With several API
+ * replicas every one reports the same numbers: aggregate with max, not sum.
+ */
+export function instrumentSyncOutcomes(
+  app: FastifyInstance,
+  registry: Registry,
+): { observe(syncRegistry: SyncRegistry): void } {
+  let tracker: SyncOutcomeTracker | null = null;
+  // One registry read per scrape, shared by the three metrics below.
+  let reading: Promise<SyncOutcomes | null> | null = null;
+  const outcomes = (): Promise<SyncOutcomes | null> => {
+    if (tracker === null) return Promise.resolve(null);
+    reading ??= tracker
+      .refresh()
+      .catch((error: unknown) => {
+        app.log.warn({ err: error }, 'cannot read the sync registry for /metrics');
+        return null;
+      })
+      .finally(() => setImmediate(() => (reading = null)));
+    return reading;
+  };
+  /** A collect() that refills the metric from this scrape's read (and keeps it when Redis is away). */
+  const refill = <M extends Counter<string> | Gauge<string>>(fill: (metric: M, read: SyncOutcomes) => void) =>
+    async function (this: M): Promise<void> {
+      const read = await outcomes();
+      if (read === null) return;
+      this.reset();
+      fill(this, read);
+    };
+  const registers = [registry];
+  new Counter({
+    name: 'condasync_syncs_total',
+    help: 'Syncs ended, by destination channel and outcome (succeeded, partial, failed, cancelled), from the sync registry.',
+    labelNames: ['channel', 'outcome'] as const,
+    registers,
+    collect: refill((metric, read) => {
+      for (const [channel, byOutcome] of read.ended)
+        for (const [outcome, count] of byOutcome) metric.inc({ channel, outcome }, count);
+    }),
+  });
+  new Gauge({
+    name: 'condasync_syncs_running',
+    help: 'Syncs not yet ended, by destination channel and state (queued, planning, downloading, finalizing).',
+    labelNames: ['channel', 'state'] as const,
+    registers,
+    collect: refill((metric, read) => {
+      for (const [channel, byState] of read.running)
+        for (const [state, count] of byState) metric.set({ channel, state }, count);
+    }),
+  });
+  new Gauge({
+    name: 'condasync_last_successful_sync_timestamp_seconds',
+    help: 'Unix time the last sync that published each channel ended (succeeded, or partial: its metadata was published too).',
+    labelNames: ['channel'] as const,
+    registers,
+    collect: refill((metric, read) => {
+      for (const [channel, seconds] of read.lastPublished) metric.set({ channel }, seconds);
+    }),
+  });
+  return {
+    observe(syncRegistry) {
+      tracker = new SyncOutcomeTracker(syncRegistry);
+    },
+  };
 }

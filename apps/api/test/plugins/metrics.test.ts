@@ -2,20 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { newSyncId, SyncRegistry } from '@condasync/queue';
 import { FsObjectStore } from '@condasync/storage';
+import { sampleValue as sample } from '../../../../test/support/prometheus-text.ts';
 import { PACKAGE_CONDA, SHARD_LIBGCC, SHARD_ZLIB, writeFixtureChannel } from '../support/fixture-channel.ts';
 import { startThrowawayRedis } from '../support/redis-server.ts';
 import { startTestApp, type TestApp, tempFsStore } from '../support/test-app.ts';
-
-/** The value of the first sample of `name` whose labels include `labels`, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) {
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return undefined;
-}
 
 async function scrape(t: TestApp): Promise<string> {
   const response = await t.app.inject({ url: '/metrics' });
