@@ -1,13 +1,19 @@
 # shellcheck shell=bash
-# helm and kubeconform for the offline chart tests (test/deploy/helm.test.ts), built from the Go
-# module proxy into .tools/bin (the machines reach package registries only, so no release
-# downloads). Sourced by scripts/test.sh after common.sh; needs REPO_ROOT.
+# helm and kubeconform for the offline chart tests (test/deploy/helm.test.ts) and promtool for the
+# metrics and alert-rule tests (test/deploy/prometheus.test.ts), built from the Go module proxy
+# into .tools/bin (the machines reach package registries only, so no release downloads). Sourced
+# by scripts/test.sh after common.sh; needs REPO_ROOT.
 
 readonly HELM_MODULE="helm.sh/helm/v3"
 readonly HELM_VERSION="v3.22.0"
 readonly KUBECONFORM_MODULE="github.com/yannh/kubeconform"
 readonly KUBECONFORM_VERSION="v0.8.0"
-# Both modules' go.mod say `go 1.26`; GOTOOLCHAIN=local never downloads a newer Go.
+# Prometheus 3.16.0: its Go module versions are v0.<major><minor>.<patch>.
+readonly PROMTOOL_MODULE="github.com/prometheus/prometheus"
+readonly PROMTOOL_VERSION="v0.316.0"
+readonly PROMTOOL_RELEASE="3.16.0"
+# The modules' go.mod say `go 1.26` (prometheus: 1.26.7); GOTOOLCHAIN=local never downloads a
+# newer Go, so an older 1.26.x fails the build with go's own "requires go >= 1.26.7" message.
 readonly GO_MIN_MINOR=26
 # helm's default Kubernetes version (Capabilities.KubeVersion): the one deploy/schemas/kubernetes/
 # was generated for (test/deploy/helm.test.ts passes it explicitly too).
@@ -67,8 +73,8 @@ ensure_go_tool() {
   log "built $name $version in $(($(now_seconds) - started))s"
 }
 
-# Builds (once) and exports the tools the chart tests use as absolute paths:
-# CONDASYNC_TEST_HELM and CONDASYNC_TEST_KUBECONFORM.
+# Builds (once) and exports the tools the deploy tests use as absolute paths:
+# CONDASYNC_TEST_HELM, CONDASYNC_TEST_KUBECONFORM and CONDASYNC_TEST_PROMTOOL.
 ensure_deploy_tools() {
   # The official Go tarball's place, for shells whose PATH was not set up by a login profile.
   if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
@@ -80,7 +86,7 @@ ensure_deploy_tools() {
   go_version="$(go env GOVERSION)"
   go_minor="$(sed -E 's/^go1\.([0-9]+).*/\1/' <<<"$go_version")"
   if [[ ! "$go_minor" =~ ^[0-9]+$ ]] || ((go_minor < GO_MIN_MINOR)); then
-    die "$go_version is too old: helm $HELM_VERSION and kubeconform $KUBECONFORM_VERSION need Go >= 1.$GO_MIN_MINOR (their go.mod)"
+    die "$go_version is too old: helm $HELM_VERSION, kubeconform $KUBECONFORM_VERSION and promtool $PROMTOOL_RELEASE need Go >= 1.$GO_MIN_MINOR (their go.mod)"
   fi
   local started
   started="$(now_seconds)"
@@ -97,6 +103,12 @@ ensure_deploy_tools() {
     -X $HELM_MODULE/pkg/chartutil.k8sVersionMinor=$kube_minor"
   ensure_go_tool kubeconform "$KUBECONFORM_MODULE" cmd/kubeconform "$KUBECONFORM_VERSION" \
     -ldflags "-s -w -X main.version=$KUBECONFORM_VERSION"
+  # The Prometheus Makefile (promu) stamps the version the same way; `promtool --version` shows it.
+  # remove_all_sd leaves out the cloud service discoveries (AWS, Azure, GCE, …: most of the
+  # build time); DNS, file, HTTP and static discovery stay, which is all deploy/prometheus uses.
+  ensure_go_tool promtool "$PROMTOOL_MODULE" cmd/promtool "$PROMTOOL_VERSION" \
+    -tags remove_all_sd,enable_dns_sd -ldflags "-s -w \
+    -X github.com/prometheus/common/version.Version=$PROMTOOL_RELEASE"
   if ((DEPLOY_TOOLS_BUILT)); then
     # ~1.2 GB of module and build cache that only a version bump would reuse (and a rebuild from
     # scratch takes about as long): not worth the disk.
@@ -104,5 +116,6 @@ ensure_deploy_tools() {
   fi
   export CONDASYNC_TEST_HELM="$DEPLOY_TOOLS_BIN/helm"
   export CONDASYNC_TEST_KUBECONFORM="$DEPLOY_TOOLS_BIN/kubeconform"
+  export CONDASYNC_TEST_PROMTOOL="$DEPLOY_TOOLS_BIN/promtool"
   log "deploy tools ready in $(($(now_seconds) - started))s"
 }
