@@ -76,6 +76,20 @@ function createMetrics(app: FastifyInstance): ApiMetrics {
   });
 
   let observedQueues: readonly Queue[] = [];
+  /** Reads every observed queue at scrape time; a queue that fails is logged and left out. */
+  const eachQueue = async (what: string, read: (queue: Queue) => Promise<void>): Promise<void> => {
+    await Promise.all(
+      observedQueues.map(async (queue) => {
+        try {
+          await read(queue);
+        } catch (error) {
+          // A scrape must still answer with the other metrics while Redis is away (or refuses
+          // CLIENT LIST, as some managed Redis do: the worker counts are then absent).
+          app.log.warn({ err: error, queue: queue.name }, `cannot read ${what} for /metrics`);
+        }
+      }),
+    );
+  };
   new Gauge({
     name: 'condasync_queue_jobs',
     help: 'Jobs per queue and state, read from Redis at scrape time.',
@@ -83,17 +97,10 @@ function createMetrics(app: FastifyInstance): ApiMetrics {
     registers,
     async collect() {
       this.reset();
-      await Promise.all(
-        observedQueues.map(async (queue) => {
-          try {
-            const counts = await queue.getJobCounts(...QUEUE_STATES);
-            for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
-          } catch (error) {
-            // A scrape must still answer with the other metrics while Redis is away.
-            app.log.warn({ err: error, queue: queue.name }, 'cannot read queue job counts for /metrics');
-          }
-        }),
-      );
+      await eachQueue('queue job counts', async (queue) => {
+        const counts = await queue.getJobCounts(...QUEUE_STATES);
+        for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+      });
     },
   });
   new Gauge({
@@ -103,16 +110,9 @@ function createMetrics(app: FastifyInstance): ApiMetrics {
     registers,
     async collect() {
       this.reset();
-      await Promise.all(
-        observedQueues.map(async (queue) => {
-          try {
-            this.set({ queue: queue.name }, await queue.getWorkersCount());
-          } catch (error) {
-            // CLIENT LIST may be forbidden (some managed Redis): the series is then absent.
-            app.log.warn({ err: error, queue: queue.name }, 'cannot count queue workers for /metrics');
-          }
-        }),
-      );
+      await eachQueue('queue workers', async (queue) => {
+        this.set({ queue: queue.name }, await queue.getWorkersCount());
+      });
     },
   });
 
