@@ -259,7 +259,14 @@ describe('live /metrics of the API and a worker after a real sync', () => {
     const before = await scrape(`${base}/metrics`);
     assert.equal(await api.stop(), 0);
     api = await startApi();
-    const text = await scrape(`${base}/metrics`);
+    // The new process may be scraped before its Redis connection is up (it fails fast, then the
+    // series are absent): the numbers come with the first scrape after it connects.
+    let text = await scrape(`${base}/metrics`);
+    const freshness = ['condasync_last_successful_sync_timestamp_seconds', { channel: 'formats' }] as const;
+    for (let tries = 0; sample(text, ...freshness) === undefined && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      text = await scrape(`${base}/metrics`);
+    }
     for (const [name, labels] of [
       ['condasync_last_successful_sync_timestamp_seconds', { channel: 'formats' }],
       ['condasync_syncs_total', { channel: 'formats', outcome: 'partial' }],
