@@ -280,7 +280,7 @@ function secretValuesOf(values: unknown): string[] {
   const v = (values ?? {}) as {
     storage?: { s3?: { accessKeyId?: string; secretAccessKey?: string } };
     redis?: { url?: string; bundled?: { password?: string } };
-    auth?: { apiTokens?: string[]; channelTokens?: string[] };
+    auth?: { apiTokens?: string[]; channelTokens?: string[]; secretKey?: string };
   };
   const secrets = [
     v.storage?.s3?.accessKeyId,
@@ -288,6 +288,7 @@ function secretValuesOf(values: unknown): string[] {
     v.redis?.bundled?.password,
     ...(v.auth?.apiTokens ?? []),
     ...(v.auth?.channelTokens ?? []),
+    v.auth?.secretKey,
   ];
   // A Redis URL is secret when it carries a password.
   const redisUrl = v.redis?.url;
@@ -513,6 +514,7 @@ test('secrets never appear in a ConfigMap or a plain env value; secret env vars 
     'AWS_ACCESS_KEY_ID',
     'AWS_SECRET_ACCESS_KEY',
     'CONDASYNC_API_TOKENS',
+    'CONDASYNC_SECRET_KEY',
   ];
   for (const { file, manifests } of await renderAllCi()) {
     const values = load(await readFile(join(ciDir, file), 'utf8'));
@@ -557,7 +559,7 @@ test('secrets never appear in a ConfigMap or a plain env value; secret env vars 
   }
 });
 
-test('only the api gets the API tokens; the workers get Redis and storage', async () => {
+test('only the api gets the API tokens; both get Redis, storage and the secret key', async () => {
   const { manifests } = await renderCi('all-features-values.yaml');
   const envNames = (component: string): string[] =>
     (podTemplate(findOne(manifests, 'Deployment', component)).spec.containers[0]?.env ?? []).map(
@@ -567,7 +569,13 @@ test('only the api gets the API tokens; the workers get Redis and storage', asyn
   assert.ok(envNames('api').includes('CONDASYNC_CHANNEL_TOKENS'));
   assert.ok(!envNames('worker').includes('CONDASYNC_API_TOKENS'));
   for (const component of ['api', 'worker']) {
-    for (const name of ['CONDASYNC_REDIS_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+    // The API seals stored configs with the secret key and the workers open them: both need it.
+    for (const name of [
+      'CONDASYNC_REDIS_URL',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'CONDASYNC_SECRET_KEY',
+    ]) {
       assert.ok(envNames(component).includes(name), `${component} has ${name}`);
     }
   }

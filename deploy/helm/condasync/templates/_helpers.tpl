@@ -123,6 +123,9 @@ CONDASYNC_API_TOKENS: {{ join "," . | quote }}
 {{- with .Values.auth.channelTokens }}
 CONDASYNC_CHANNEL_TOKENS: {{ join "," . | quote }}
 {{- end }}
+{{- with .Values.auth.secretKey }}
+CONDASYNC_SECRET_KEY: {{ . | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -196,6 +199,20 @@ Environment of both roles that comes from Secrets: Redis URL and S3 keys.
     secretKeyRef:
       name: {{ $name }}
       key: {{ ternary .Values.storage.s3.existingSecretSecretAccessKeyKey "AWS_SECRET_ACCESS_KEY" (not (empty .Values.storage.s3.existingSecret)) }}
+{{- end }}
+{{- if .Values.auth.existingSecret }}
+- name: CONDASYNC_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.auth.existingSecret }}
+      key: {{ .Values.auth.existingSecretSecretKeyKey }}
+      optional: true
+{{- else if .Values.auth.secretKey }}
+- name: CONDASYNC_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "condasync.secretName" . }}
+      key: CONDASYNC_SECRET_KEY
 {{- end }}
 {{- end }}
 
