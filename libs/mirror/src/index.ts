@@ -6,6 +6,7 @@ export * from './errors.ts';
 export { type LocalSyncOptions, runLocalSync } from './local-sync.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export * from './outputs/browse-index.ts';
+export { type CleanFile, type CleanReport, cleanStep } from './steps/clean-step.ts';
 export { applyDeletionGrace } from './steps/deletions.ts';
 export {
   type FinalizeChannelInput,
