@@ -2,6 +2,7 @@ import { EnvError, EnvErrorCode } from '@condasync/env';
 import { MirrorError, MirrorErrorCode } from '@condasync/mirror';
 import { StorageError } from '@condasync/storage';
 import packageJson from '../package.json' with { type: 'json' };
+import { cleanCommand } from './commands/clean.ts';
 import { ExitCode, UsageError } from './commands/exit-codes.ts';
 import { importCommand } from './commands/import.ts';
 import { apiCommand, workerCommand } from './commands/roles.ts';
@@ -14,6 +15,7 @@ Usage: condasync <command> [options]
 
 Commands:
   sync -f FILE     mirror the channels of a sync config (see condasync sync --help)
+  clean -f FILE    delete what the config no longer selects, now (see condasync clean --help)
   import DIR       publish a folder of packages into a mirror (see condasync import --help)
   api              run the REST API and channel server (distributed mode)
   worker           run a worker: plan, package and finalize jobs (distributed mode)
@@ -36,6 +38,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
       return command === undefined ? ExitCode.Usage : ExitCode.Ok;
     }
     if (command === 'sync') return await syncCommand(rest, readCliEnv(), out);
+    if (command === 'clean') return await cleanCommand(rest, readCliEnv(), out);
     if (command === 'import') return await importCommand(rest, readCliEnv(), out);
     if (command === 'worker') return await workerCommand();
     if (command === 'api') return await apiCommand();

@@ -122,7 +122,10 @@ function pickLevel(flag: string | undefined, verbose: boolean, config: SyncConfi
 }
 
 /** mirror_dir wins (cas-sync export mode); otherwise the shared storage, one folder per dest_channel. */
-function openDestination(config: SyncConfig, env: CliEnv): { store: ObjectStore; channelPrefix: string } {
+export function openDestination(
+  config: SyncConfig,
+  env: CliEnv,
+): { store: ObjectStore; channelPrefix: string } {
   if (config.mirror_dir !== null) {
     return { store: new FsObjectStore({ root: resolve(config.mirror_dir) }), channelPrefix: '' };
   }
