@@ -28,13 +28,13 @@ export interface WorkerConfig {
    * wherever they resolve. Unset, it connects only to public addresses (checked at connect time).
    */
   readonly upstreamAllowListed: boolean;
-  /** Queues this process takes jobs from (CONDASYNC_WORKER_QUEUES; default all three). */
+  /** Queues this process takes jobs from (CONDASYNC_WORKER_QUEUES; default all of them). */
   readonly queues: readonly WorkerQueue[];
   /** CONDASYNC_SECRET_KEY: opens the sync configs the API sealed (null: it stores them in clear). */
   readonly secretKey: string | null;
 }
 
-export const WORKER_QUEUES = ['plan', 'package', 'finalize'] as const;
+export const WORKER_QUEUES = ['plan', 'package', 'finalize', 'clean'] as const;
 export type WorkerQueue = (typeof WORKER_QUEUES)[number];
 
 /** Reads the worker's environment; throws one EnvError naming every bad variable. */

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { EnvSource } from '@condasync/env';
 import { UpstreamHttp } from '@condasync/mirror';
 import {
+  type CleanJobData,
+  CleanupRegistry,
   ConfigSeal,
   checkRedisPolicy,
   closeRedis,
@@ -22,6 +24,7 @@ import { pino } from 'pino';
 import { loadWorkerConfig } from './config.ts';
 import { startWorkerHttpServer } from './http-server.ts';
 import { WorkerMetrics } from './metrics.ts';
+import { cleanProcessor } from './processors/clean.ts';
 import { finalizeProcessor } from './processors/finalize.ts';
 import { packageProcessor } from './processors/package.ts';
 import { planProcessor } from './processors/plan.ts';
@@ -116,8 +119,9 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
     plan: new Queue<PlanJobData>(QueueName.plan, queueOptions),
     package: new Queue<PackageJobData>(QueueName.package, queueOptions),
     finalize: new Queue<FinalizeJobData>(QueueName.finalize, queueOptions),
+    clean: new Queue<CleanJobData>(QueueName.clean, queueOptions),
   };
-  queueList.push(queues.plan, queues.package, queues.finalize);
+  queueList.push(queues.plan, queues.package, queues.finalize, queues.clean);
   const store = openConfiguredStore(config.store, {
     onOperation: (operation, seconds, outcome) =>
       metrics.storageOperations.observe({ operation, outcome }, seconds),
@@ -184,6 +188,15 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
           concurrency: 1,
         },
       ),
+    );
+  }
+  if (serves.has('clean')) {
+    const cleanups = new CleanupRegistry(redis, { prefix: config.queuePrefix, seal });
+    workers.push(
+      new Worker<CleanJobData>(QueueName.clean, timed('clean', cleanProcessor(services, cleanups)), {
+        ...workerOptions,
+        concurrency: 1,
+      }),
     );
   }
   for (const worker of workers) {

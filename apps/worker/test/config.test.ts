@@ -22,15 +22,15 @@ describe('loadWorkerConfig', () => {
     );
   });
 
-  test('serves the queues CONDASYNC_WORKER_QUEUES lists, all three by default', () => {
-    assert.deepEqual(loadWorkerConfig(REQUIRED).queues, ['plan', 'package', 'finalize']);
+  test('serves the queues CONDASYNC_WORKER_QUEUES lists, all of them by default', () => {
+    assert.deepEqual(loadWorkerConfig(REQUIRED).queues, ['plan', 'package', 'finalize', 'clean']);
     assert.deepEqual(
       loadWorkerConfig({ ...REQUIRED, CONDASYNC_WORKER_QUEUES: ' package, package ,finalize' }).queues,
       ['package', 'finalize'],
     );
     assert.throws(
       () => loadWorkerConfig({ ...REQUIRED, CONDASYNC_WORKER_QUEUES: 'plan,download' }),
-      /CONDASYNC_WORKER_QUEUES lists unknown queue "download" \(known: plan, package, finalize\)/,
+      /CONDASYNC_WORKER_QUEUES lists unknown queue "download" \(known: plan, package, finalize, clean\)/,
     );
     assert.throws(
       () => loadWorkerConfig({ ...REQUIRED, CONDASYNC_WORKER_QUEUES: ' , ' }),

@@ -1,5 +1,14 @@
 /** The contract shared by the API (producer) and the workers (consumers). */
 
+export {
+  CLEAN_JOB_OPTIONS,
+  type CleanJobData,
+  CleanupLifecycle,
+  cleanJobId,
+  newCleanupId,
+} from './cleanup-lifecycle.ts';
+export { CleanupRegistry, type CreateCleanupInput } from './cleanup-registry.ts';
+export * from './cleanup-view.ts';
 export { ConfigSeal, ConfigSealError, isSealed } from './config-seal.ts';
 export {
   checkRedisPolicy,

@@ -11,6 +11,7 @@ export const QueueName = {
   plan: 'condasync-plan',
   package: 'condasync-package',
   finalize: 'condasync-finalize',
+  clean: 'condasync-clean',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 

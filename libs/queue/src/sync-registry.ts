@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { CLEANUP_ID_PREFIX } from './cleanup-view.ts';
 import { type ConfigSeal, ConfigSealError, isSealed } from './config-seal.ts';
 import { DEFAULT_QUEUE_PREFIX } from './queues.ts';
 import {
@@ -436,12 +437,20 @@ export class SyncRegistry {
       return true;
     }
     // A holder that ended (or vanished) without releasing cannot publish any more: take over.
-    const holderStatus = holder === null ? null : await this.status(holder);
+    const holderStatus = holder === null ? null : await this.#holderStatus(holder);
     if (holder !== null && (holderStatus === null || TERMINAL_STATUSES.has(holderStatus))) {
       await this.releaseChannelLock(destChannel, holder);
       return (await this.#redis.set(key, syncId, 'PX', ttlMs, 'NX')) === 'OK';
     }
     return false;
+  }
+
+  /** A lock holder is a sync or a cleanup (cleanup-registry.ts); each keeps its status in its own hash. */
+  async #holderStatus(holder: string): Promise<SyncStatus | null> {
+    const key = holder.startsWith(CLEANUP_ID_PREFIX)
+      ? `${this.#prefix}:cleanup:${holder}`
+      : this.#sync(holder);
+    return (await this.#redis.hget(key, 'status')) as SyncStatus | null;
   }
 
   async releaseChannelLock(destChannel: string, syncId: string): Promise<void> {

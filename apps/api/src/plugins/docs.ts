@@ -19,6 +19,10 @@ export default fp(
         },
         tags: [
           { name: 'syncs', description: 'Sync jobs (bearer token when CONDASYNC_API_TOKENS is set).' },
+          {
+            name: 'cleanups',
+            description: 'Delete what a sync config no longer selects, at once (bearer token as for syncs).',
+          },
           { name: 'channel', description: 'Mirrored channels, at /conda/<channel>/.' },
           { name: 'health', description: 'Probes and metrics.' },
         ],

@@ -1,4 +1,6 @@
 import {
+  type CleanJobData,
+  CleanupRegistry,
   ConfigSeal,
   DEFAULT_QUEUE_PREFIX,
   isRedisConnectionError,
@@ -18,12 +20,15 @@ export interface ApiQueues {
   plan: Queue<PlanJobData>;
   package: Queue;
   finalize: Queue;
+  /** Cleanup jobs (POST /v1/cleanups). */
+  clean: Queue<CleanJobData>;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     queues: ApiQueues;
     syncRegistry: SyncRegistry;
+    cleanupRegistry: CleanupRegistry;
   }
 }
 
@@ -49,6 +54,7 @@ export default fp<QueuesPluginOptions>(
       plan: new Queue<PlanJobData>(QueueName.plan, queueOptions),
       package: new Queue(QueueName.package, queueOptions),
       finalize: new Queue(QueueName.finalize, queueOptions),
+      clean: new Queue<CleanJobData>(QueueName.clean, queueOptions),
     };
     for (const queue of Object.values(queues)) {
       queue.on('error', (error: Error) => {
@@ -60,7 +66,8 @@ export default fp<QueuesPluginOptions>(
     app.decorate('queues', queues);
     const seal = options.secretKey ? new ConfigSeal(options.secretKey) : null;
     app.decorate('syncRegistry', new SyncRegistry(app.redis, { prefix, seal }));
-    app.metrics.observeQueues([queues.plan, queues.package, queues.finalize]);
+    app.decorate('cleanupRegistry', new CleanupRegistry(app.redis, { prefix, seal }));
+    app.metrics.observeQueues([queues.plan, queues.package, queues.finalize, queues.clean]);
     app.metrics.observeSyncs(app.syncRegistry);
     // Queues share the app's Redis connection; closing them releases only their own resources.
     // Bounded: with Redis gone, a close waits for ever.

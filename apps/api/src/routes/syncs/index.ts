@@ -78,8 +78,50 @@ function idempotencyKeyOf(header: string | string[] | undefined): string | null 
   return key;
 }
 
-function notReady(what: string, cause: unknown): ApiError {
+export function notReady(what: string, cause: unknown): ApiError {
   return new ApiError(ApiErrorCode.NotReady, `${what}: Redis is unavailable; retry later`, { cause });
+}
+
+/**
+ * A submitted sync config (POST /v1/syncs, POST /v1/cleanups) parsed and checked as the server
+ * accepts it: valid, no local paths, allowed upstreams, and credentials only when they can be sealed.
+ */
+export async function acceptedSyncConfig(
+  app: FastifyInstance,
+  text: string,
+  resolveHost: HostResolver,
+): Promise<SyncConfig> {
+  if (text.trim() === '') {
+    throw new ApiError(ApiErrorCode.ConfigInvalid, 'the request body is empty; send a sync config', {
+      details: [{ path: '', message: 'send the sync config as application/yaml or application/json' }],
+    });
+  }
+  const config = parseSyncConfig(text, { sourceName: 'request body' });
+  const localPaths = localPathProblems(config);
+  if (localPaths.length > 0) {
+    throw new ApiError(ApiErrorCode.ConfigInvalid, 'invalid sync config: keys for local runs only', {
+      details: localPaths,
+    });
+  }
+  const refused = await refusedUpstreams(config, {
+    allow: app.apiConfig.upstreamAllow,
+    resolve: resolveHost,
+  });
+  if (refused.length > 0) {
+    throw new ApiError(
+      ApiErrorCode.UpstreamNotAllowed,
+      `${refused.length} upstream${refused.length === 1 ? ' is' : 's are'} not allowed on this server`,
+      { details: refused },
+    );
+  }
+
+  const credentials = app.syncRegistry.seals ? [] : credentialProblems(config);
+  if (credentials.length > 0) {
+    throw new ApiError(ApiErrorCode.ConfigInvalid, 'invalid sync config: credentials cannot be stored', {
+      details: credentials,
+    });
+  }
+  return config;
 }
 
 interface IdParams {
@@ -112,36 +154,7 @@ export default async function syncRoutes(app: FastifyInstance, options: SyncRout
     },
     async (request, reply) => {
       const text = typeof request.body === 'string' ? request.body : '';
-      if (text.trim() === '') {
-        throw new ApiError(ApiErrorCode.ConfigInvalid, 'the request body is empty; send a sync config', {
-          details: [{ path: '', message: 'send the sync config as application/yaml or application/json' }],
-        });
-      }
-      const config = parseSyncConfig(text, { sourceName: 'request body' });
-      const localPaths = localPathProblems(config);
-      if (localPaths.length > 0) {
-        throw new ApiError(ApiErrorCode.ConfigInvalid, 'invalid sync config: keys for local runs only', {
-          details: localPaths,
-        });
-      }
-      const refused = await refusedUpstreams(config, {
-        allow: app.apiConfig.upstreamAllow,
-        resolve: options.resolveHost,
-      });
-      if (refused.length > 0) {
-        throw new ApiError(
-          ApiErrorCode.UpstreamNotAllowed,
-          `${refused.length} upstream${refused.length === 1 ? ' is' : 's are'} not allowed on this server`,
-          { details: refused },
-        );
-      }
-
-      const credentials = registry.seals ? [] : credentialProblems(config);
-      if (credentials.length > 0) {
-        throw new ApiError(ApiErrorCode.ConfigInvalid, 'invalid sync config: credentials cannot be stored', {
-          details: credentials,
-        });
-      }
+      const config = await acceptedSyncConfig(app, text, options.resolveHost);
 
       const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
       const input = { destChannel: config.dest_channel, config };
