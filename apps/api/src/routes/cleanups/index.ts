@@ -3,8 +3,8 @@ import { CleanupLifecycle, QueueError } from '@condasync/queue';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, ApiErrorCode } from '../../errors.ts';
 import type { HostResolver } from '../../upstream-policy.ts';
-import { acceptedSyncConfig, notReady } from '../syncs/index.ts';
-import { SYNC_BODY_LIMIT, SYNC_CONFIG_MEDIA_TYPES } from '../syncs/schemas.ts';
+import { acceptedSyncConfig, notReady, takeConfigText } from '../syncs/index.ts';
+import { SYNC_BODY_LIMIT } from '../syncs/schemas.ts';
 import { createCleanupSchema, getCleanupSchema } from './schemas.ts';
 
 export interface CleanupRoutesOptions {
@@ -18,13 +18,7 @@ export default async function cleanupRoutes(
 ): Promise<void> {
   const lifecycle = new CleanupLifecycle(app.cleanupRegistry, app.syncRegistry, app.queues.clean);
   app.addHook('onRequest', app.requireApiToken);
-  // As /v1/syncs: the config is parsed from its text, so `3.10` stays 3.10.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    SYNC_CONFIG_MEDIA_TYPES,
-    { parseAs: 'string', bodyLimit: SYNC_BODY_LIMIT },
-    (_request, body, done) => done(null, body),
-  );
+  takeConfigText(app);
 
   app.post<{ Querystring: { dry_run?: boolean } }>(
     '/',

@@ -124,6 +124,19 @@ export async function acceptedSyncConfig(
   return config;
 }
 
+/**
+ * Route bodies become the config's text: parseSyncConfig parses it (JSON is YAML), since JSON.parse
+ * would turn `python_versions: [3.10]` into 3.1 before anyone could see what was written.
+ */
+export function takeConfigText(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    SYNC_CONFIG_MEDIA_TYPES,
+    { parseAs: 'string', bodyLimit: SYNC_BODY_LIMIT },
+    (_request, body, done) => done(null, body),
+  );
+}
+
 interface IdParams {
   id: string;
 }
@@ -134,14 +147,7 @@ export default async function syncRoutes(app: FastifyInstance, options: SyncRout
   const lifecycle = new SyncLifecycle(registry, app.queues);
   app.addHook('onRequest', app.requireApiToken);
 
-  // The config is parsed by parseSyncConfig from its text (JSON is YAML): JSON.parse would turn
-  // `python_versions: [3.10]` into 3.1 before anyone could see what was written.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    SYNC_CONFIG_MEDIA_TYPES,
-    { parseAs: 'string', bodyLimit: SYNC_BODY_LIMIT },
-    (_request, body, done) => done(null, body),
-  );
+  takeConfigText(app);
 
   app.post(
     '/',
