@@ -79,6 +79,15 @@ export class ByteQueue {
     return Buffer.concat(parts, length);
   }
 
+  /** Between 1 and `max` bytes, whatever the current chunk holds; null at the end of the source. */
+  async readSome(max: number): Promise<Uint8Array | null> {
+    if (this.#offset === this.#chunk.byteLength && !(await this.#load())) return null;
+    const take = Math.min(max, this.#chunk.byteLength - this.#offset);
+    const bytes = this.#chunk.subarray(this.#offset, this.#offset + take);
+    this.#offset += take;
+    return bytes;
+  }
+
   /** Skips exactly `length` bytes (they are still decompressed, and counted). */
   async skip(length: number): Promise<void> {
     let missing = length;

@@ -102,6 +102,26 @@ export class TarReader {
     return this.#readData();
   }
 
+  /**
+   * The current entry's data as it arrives, for members too large to hold (call at most once per
+   * entry, before `next`). Stopping part-way is fine: `next` skips what was left unread.
+   */
+  async *bodyChunks(): AsyncGenerator<Uint8Array> {
+    const entry = this.#current;
+    if (entry === null || this.#dataLeft !== entry.size) {
+      throw new CodecError(
+        CodecErrorCode.InvalidOption,
+        'bodyChunks: no unread entry (call it once per entry, after next())',
+      );
+    }
+    while (this.#dataLeft > 0) {
+      const chunk = await this.#queue.readSome(this.#dataLeft);
+      if (chunk === null) throw malformedTar('entry data is truncated');
+      this.#dataLeft -= chunk.byteLength;
+      yield chunk;
+    }
+  }
+
   /** Stops the decompressor behind this reader. */
   close(): Promise<void> {
     return this.#queue.close();
