@@ -4,6 +4,7 @@ import { StorageError } from '@condasync/storage';
 import packageJson from '../package.json' with { type: 'json' };
 import { cleanCommand } from './commands/clean.ts';
 import { ExitCode, UsageError } from './commands/exit-codes.ts';
+import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { apiCommand, workerCommand } from './commands/roles.ts';
 import { syncCommand, syncUsage } from './commands/sync.ts';
@@ -16,7 +17,9 @@ Usage: condasync <command> [options]
 Commands:
   sync -f FILE     mirror the channels of a sync config (see condasync sync --help)
   clean -f FILE    delete what the config no longer selects, now (see condasync clean --help)
-  import DIR       publish a folder of packages into a mirror (see condasync import --help)
+  export -f FILE OUT.tar
+                   write the channel as a verified air-gap bundle (see condasync export --help)
+  import SOURCE    publish a bundle (.tar, -, folder) or a folder of packages (see condasync import --help)
   api              run the REST API and channel server (distributed mode)
   worker           run a worker: plan, package and finalize jobs (distributed mode)
 
@@ -39,6 +42,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     }
     if (command === 'sync') return await syncCommand(rest, readCliEnv(), out);
     if (command === 'clean') return await cleanCommand(rest, readCliEnv(), out);
+    if (command === 'export') return await exportCommand(rest, readCliEnv(), out);
     if (command === 'import') return await importCommand(rest, readCliEnv(), out);
     if (command === 'worker') return await workerCommand();
     if (command === 'api') return await apiCommand();

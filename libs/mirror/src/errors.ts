@@ -9,6 +9,10 @@ export const MirrorErrorCode = {
   Storage: 'STORAGE',
   Cancelled: 'CANCELLED',
   Locked: 'LOCKED',
+  /** A bundle whose members do not match its manifest or its records; `details` names each bad member. */
+  BundleInvalid: 'BUNDLE_INVALID',
+  /** A delta bundle built on top of other metadata than the destination publishes. */
+  BundleBaseMismatch: 'BUNDLE_BASE_MISMATCH',
 } as const;
 export type MirrorErrorCode = (typeof MirrorErrorCode)[keyof typeof MirrorErrorCode];
 

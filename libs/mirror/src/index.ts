@@ -6,8 +6,23 @@ export * from './errors.ts';
 export { type LocalSyncOptions, runLocalSync } from './local-sync.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export * from './outputs/browse-index.ts';
+export {
+  bundleChunks,
+  type ChannelObject,
+  fullBundleManifest,
+  listChannelObjects,
+} from './steps/bundle-export.ts';
+export { type BundleImportOptions, type BundleImportResult, importBundle } from './steps/bundle-import.ts';
+export {
+  BUNDLE_MANIFEST,
+  type BundleManifest,
+  type BundleMember,
+  parseBundleManifest,
+} from './steps/bundle-manifest.ts';
+export { type BundleEntry, folderBundleEntries, tarBundleEntries } from './steps/bundle-source.ts';
 export { type CleanFile, type CleanReport, cleanStep } from './steps/clean-step.ts';
 export { applyDeletionGrace } from './steps/deletions.ts';
+export { type ChannelSnapshot, snapshotChannel, writeDeltaBundle } from './steps/delta-bundle.ts';
 export {
   type FinalizeChannelInput,
   type FinalizeChannelResult,

@@ -1,6 +1,7 @@
 import type { ObjectStore } from '@condasync/storage';
 import type { SyncConfig } from './config/index.ts';
 import type { Logger } from './logger.ts';
+import { type ChannelSnapshot, snapshotChannel, writeDeltaBundle } from './steps/delta-bundle.ts';
 import { finishChannelStep } from './steps/finish-step.ts';
 import { mirrorPackage } from './steps/package-step.ts';
 import type { SubdirPlan, SyncPlan } from './steps/plan.ts';
@@ -56,6 +57,9 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
   const emit = (): void => options.onProgress?.({ ...progress });
   emit();
   try {
+    // The delta is what this run changes, so the channel is listed before anything is written.
+    const deltaBase: ChannelSnapshot | null =
+      config.delta && !options.dryRun ? await snapshotChannel(options.store, options.channelPrefix) : null;
     const plan = await planStep(run);
     progress.packagesTotal = plan.subdirs.reduce((n, s) => n + s.downloads.length, 0);
     progress.bytesTotal = plan.subdirs.reduce((n, s) => n + s.downloadBytes, 0);
@@ -106,9 +110,24 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
       );
     }
     await finishChannelStep(run);
+    const deltaBundle =
+      deltaBase === null
+        ? undefined
+        : await writeDeltaBundle(
+            {
+              store: options.store,
+              channelPrefix: options.channelPrefix,
+              channel: config.mirror_dir ?? config.dest_channel,
+              deltaDir: config.delta_dir!,
+              logger: run.logger,
+              ...(options.now ? { now: options.now } : {}),
+            },
+            deltaBase,
+          );
     progress.phase = 'done';
     emit();
-    return buildReport(plan, downloaded, failures, false, started, published);
+    const report = buildReport(plan, downloaded, failures, false, started, published);
+    return deltaBundle === undefined ? report : { ...report, deltaBundle };
   } finally {
     if (options.http === undefined) await http.close();
   }

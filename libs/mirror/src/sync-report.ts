@@ -55,4 +55,6 @@ export interface SyncReport {
   /** Dry runs only: what a real run would add and remove. */
   additions?: Array<{ subdir: string; filename: string; size: number }>;
   removals?: Array<{ subdir: string; filename: string; size: number }>;
+  /** `delta: true` only: the delta bundle this run wrote, or null when it changed nothing. */
+  deltaBundle?: string | null;
 }

@@ -14,9 +14,9 @@ import {
 import type { CliEnv } from '../env.ts';
 import { formatBytes } from '../format.ts';
 import { createCliLogger } from '../logging.ts';
+import { openDestination } from './destination.ts';
 import { ExitCode, UsageError } from './exit-codes.ts';
 import { parseLogLevelFlag } from './log-level.ts';
-import { openDestination } from './sync.ts';
 
 export const cleanUsage = `Usage: condasync clean -f FILE [options]
 

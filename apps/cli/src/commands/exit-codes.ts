@@ -5,6 +5,8 @@ export const ExitCode = {
   Partial: 1,
   Usage: 2,
   Failed: 3,
+  /** `condasync import`: the bundle failed verification or does not apply here; nothing was published. */
+  Refused: 4,
 } as const;
 
 /** A mistake in how the command was called; printed without a stack trace, exit code 2. */

@@ -10,11 +10,11 @@ import {
   runLocalSync,
   type SyncConfig,
 } from '@condasync/mirror';
-import { FsObjectStore, type ObjectStore, openConfiguredStore } from '@condasync/storage';
 import type { CliEnv } from '../env.ts';
 import { createCliLogger, type LogLevel } from '../logging.ts';
 import { ProgressReporter } from '../progress.ts';
 import { renderSummary } from '../summary.ts';
+import { openDestination } from './destination.ts';
 import { ExitCode, UsageError } from './exit-codes.ts';
 import { parseLogLevelFlag } from './log-level.ts';
 import { remoteSync } from './remote-sync.ts';
@@ -119,20 +119,4 @@ export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.Writa
 function pickLevel(flag: string | undefined, verbose: boolean, config: SyncConfig): LogLevel {
   if (verbose) return 'debug';
   return flag === undefined ? config.log_level : parseLogLevelFlag(flag);
-}
-
-/** mirror_dir wins (cas-sync export mode); otherwise the shared storage, one folder per dest_channel. */
-export function openDestination(
-  config: SyncConfig,
-  env: CliEnv,
-): { store: ObjectStore; channelPrefix: string } {
-  if (config.mirror_dir !== null) {
-    return { store: new FsObjectStore({ root: resolve(config.mirror_dir) }), channelPrefix: '' };
-  }
-  if (env.store === null) {
-    throw new UsageError(
-      'nowhere to write: set mirror_dir in the config or CONDASYNC_STORAGE_URL (file:///path or s3://bucket/prefix)',
-    );
-  }
-  return { store: openConfiguredStore(env.store), channelPrefix: `${config.dest_channel}/` };
 }

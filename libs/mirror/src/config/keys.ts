@@ -144,19 +144,18 @@ export const SYNC_CONFIG_KEY_TABLE = {
     default: false,
     typeText: 'boolean',
     doc:
-      'Also copy the packages that are new in this run into `delta_dir`, as a self-contained bundle an ' +
-      'air-gapped site can import.',
-    casSync: 'Same.',
-    notYet: 'write delta bundles (`condasync export` writes a whole channel)',
+      'Also write what each run changes (new packages, new metadata, deletions) into `delta_dir` as a bundle ' +
+      '`condasync-delta-<time>.tar` that `condasync import` applies on top of the copy the previous bundle made ' +
+      '(it names the repodata it was built on, and is refused elsewhere). Local syncs (`condasync sync`) only.',
+    casSync: 'cas-sync copied only the new packages; condasync also carries the metadata and deletions.',
   },
   delta_dir: {
     origin: 'cas-sync',
     schema: textSchema(),
     default: null,
     typeText: 'path',
-    doc: 'Where the delta bundle goes. Required when `delta` is `true`.',
+    doc: 'Folder the delta bundles are written to (created if missing). Required when `delta` is `true`.',
     casSync: 'Same.',
-    notYet: 'write delta bundles (`condasync export` writes a whole channel)',
   },
   log_dir: {
     origin: 'cas-sync',
