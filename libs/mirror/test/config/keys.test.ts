@@ -17,8 +17,6 @@ const ASKING_VALUES: Readonly<Record<string, unknown>> = {
   dir_names: ['miniconda'],
   server_log_dir: '/var/log/cas-mirror',
   server_port: 8080,
-  delta: true,
-  delta_dir: '/srv/delta',
   log_dir: '/var/log/cas-mirror',
 };
 
@@ -43,11 +41,11 @@ describe('the key table', () => {
 
   test('a YAML config setting them gets every one reported at once', () => {
     const problems = configProblems(() =>
-      parseSyncConfig('server_port: 8080\nlog_dir: /var/log\ndelta: true\ndelta_dir: /srv/delta\n'),
+      parseSyncConfig('server_port: 8080\nlog_dir: /var/log\nfetch_installers: true\n'),
     );
     assert.deepEqual(
       problems.map((problem) => problem.path),
-      ['server_port', 'log_dir', 'delta', 'delta_dir'],
+      ['server_port', 'log_dir', 'fetch_installers'],
     );
   });
 

@@ -92,10 +92,10 @@ describe('parseSyncConfig: condasync examples', () => {
         'license_blacklist[0]',
         'blacklist[2].name',
         'blacklist[3]',
-        'delta',
         'log_level',
         'concurrency',
         'zstd_level',
+        'delta_dir',
       ],
     );
     const text = JSON.stringify(problems);

@@ -82,9 +82,9 @@ describe('resolveSyncConfig rejections name the key path', () => {
     );
   });
 
-  test('delta is refused as not supported yet, without also asking for delta_dir', () => {
+  test('delta without delta_dir is refused, asking for the folder', () => {
     const problems = configProblems(() => resolveSyncConfig({ delta: true }));
-    assert.match(problemAt(problems, 'delta'), /^'delta' is not supported yet/);
+    assert.match(problemAt(problems, 'delta_dir'), /is required when delta is true/);
     assert.equal(problems.length, 1);
   });
 
@@ -241,7 +241,7 @@ describe('resolveSyncConfig rejections name the key path', () => {
     );
     assert.deepEqual(
       problems.map((problem) => problem.path),
-      ['zstd_level', 'blacklst', 'channels[0]', 'pkg_list', 'delta'],
+      ['zstd_level', 'blacklst', 'channels[0]', 'pkg_list', 'delta_dir'],
     );
   });
 

@@ -139,7 +139,7 @@ describe('POST /v1/syncs', () => {
     );
   });
 
-  it('refuses keys not supported yet (delta, fetch_installers, …), naming each', async () => {
+  it('refuses keys not supported yet (fetch_installers, …) and delta_dir (a local folder), naming each', async () => {
     const response = await t.app.inject(
       yaml(`channels: [${PUBLIC_IP_CHANNEL}]\nfetch_installers: true\ndelta: true\ndelta_dir: /srv/delta\n`),
     );
@@ -148,9 +148,10 @@ describe('POST /v1/syncs', () => {
     assert.equal(error.code, 'CONFIG_INVALID');
     assert.deepEqual(
       error.details.map((d: { path: string }) => d.path),
-      ['fetch_installers', 'delta', 'delta_dir'],
+      ['fetch_installers', 'delta_dir'],
     );
-    assert.match(error.details[1].message, /not supported yet/);
+    assert.match(error.details[0].message, /not supported yet/);
+    assert.match(error.details[1].message, /use `condasync sync` for delta exports/);
   });
 
   it('refuses upstreams outside the default policy, naming each channel with its token redacted', async () => {
