@@ -139,19 +139,31 @@ describe('POST /v1/syncs', () => {
     );
   });
 
-  it('refuses keys not supported yet (fetch_installers, …) and delta_dir (a local folder), naming each', async () => {
+  it('refuses keys not supported yet (fetch_installers, …), naming each', async () => {
     const response = await t.app.inject(
-      yaml(`channels: [${PUBLIC_IP_CHANNEL}]\nfetch_installers: true\ndelta: true\ndelta_dir: /srv/delta\n`),
+      yaml(`channels: [${PUBLIC_IP_CHANNEL}]\nfetch_installers: true\ndir_names: [miniconda]\n`),
     );
     assert.equal(response.statusCode, 400);
     const { error } = response.json();
     assert.equal(error.code, 'CONFIG_INVALID');
     assert.deepEqual(
       error.details.map((d: { path: string }) => d.path),
-      ['fetch_installers', 'delta_dir'],
+      ['fetch_installers', 'dir_names'],
     );
     assert.match(error.details[0].message, /not supported yet/);
-    assert.match(error.details[1].message, /use `condasync sync` for delta exports/);
+  });
+
+  it('refuses delta_dir (a folder of the client), naming the key', async () => {
+    const response = await t.app.inject(
+      yaml(`channels: [${PUBLIC_IP_CHANNEL}]\ndelta: true\ndelta_dir: /srv/delta\n`),
+    );
+    assert.equal(response.statusCode, 400);
+    const { error } = response.json();
+    assert.deepEqual(
+      error.details.map((d: { path: string }) => d.path),
+      ['delta_dir'],
+    );
+    assert.match(error.details[0].message, /use `condasync sync` for delta exports/);
   });
 
   it('refuses upstreams outside the default policy, naming each channel with its token redacted', async () => {
