@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
 import { FsObjectStore } from '@condasync/storage';
 import { type FixtureUpstream, startFixtureUpstream } from '../../../../test/support/fixture-upstream.ts';
+import { createTestBucket, testS3Store } from '../../../../test/support/s3-bucket.ts';
 import { MirrorError, MirrorErrorCode } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { bundleChunks, fullBundleManifest } from '../../src/steps/bundle-export.ts';
@@ -209,5 +210,38 @@ describe('air-gap bundles', () => {
     // A run that changes nothing writes no delta.
     const again = await syncInto(mirror, join(dir, 'work'), deltaConfig, { now: () => t0 + 2000 });
     assert.equal(again.deltaBundle, null);
+  });
+
+  test('S3 storage under a dest_channel prefix: a bundle imports into it, and exports from it unchanged', async () => {
+    const mirror = join(dir, 's3-source');
+    await syncInto(
+      mirror,
+      join(dir, 'work'),
+      testConfig({ ...base(), mirror_dir: mirror, pkg_list: ['dependency'] }),
+    );
+    const bundle = join(dir, 's3-in.tar');
+    await exportTo(mirror, bundle);
+    const s3 = testS3Store((await createTestBucket('bundle')).bucket);
+    try {
+      // Another channel in the same storage must not leak into the export.
+      await s3.put('other/noarch/repodata.json', Buffer.from('{}'), {
+        size: 2,
+        sha256: createHash('sha256').update('{}').digest('hex'),
+      });
+      await importBundle(tarBundleEntries(createReadStream(bundle)), {
+        store: s3,
+        channelPrefix: 'air/',
+        logger: silentLogger,
+      });
+      // S3 listings carry no sha256: the export takes it from each object's head.
+      const manifest = await fullBundleManifest(s3, 'air/', 'air');
+      const again = join(dir, 's3-out.tar');
+      await pipeline(Readable.from(bundleChunks(s3, 'air/', manifest)), createWriteStream(again));
+      const copy = join(dir, 's3-copy');
+      await importInto(copy, again);
+      assert.deepEqual(await channelFiles(copy), await channelFiles(mirror));
+    } finally {
+      await s3.close();
+    }
   });
 });
