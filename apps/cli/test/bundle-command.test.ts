@@ -86,6 +86,33 @@ test('condasync export - | condasync import - copies the channel; a damaged bund
       /win-64\/zlib-1\.2\.11-h62dcd97_3\.conda does not match/,
     );
     assert.ok(!(await listing(join(dir, 'fresh'))).some((p) => p.endsWith('.json')), 'no metadata published');
+
+    // Not a tar at all: refused the same way. A config naming no published channel: nothing exported.
+    const notTar = await run(
+      process.execPath,
+      [bin, 'import', join(dir, 'fresh.yaml'), '-f', join(dir, 'fresh.yaml')],
+      {
+        env,
+      },
+    ).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((notTar as { code: number }).code, 4);
+    assert.match((notTar as { stderr: string }).stderr, /the bundle is damaged .*nothing was published/);
+    const empty = await run(
+      process.execPath,
+      [bin, 'export', '-f', join(dir, 'fresh.yaml'), join(dir, 'e.tar')],
+      {
+        env,
+      },
+    ).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((empty as { code: number }).code, 3);
+    assert.match(
+      (empty as { stderr: string }).stderr,
+      /no <subdir>\/repodata\.json to export\nNo bundle was written/,
+    );
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.startsWith('e.tar')),
+      [],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

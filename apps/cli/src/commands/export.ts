@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { bundleChunks, fullBundleManifest } from '@condasync/mirror';
+import { bundleChunks, fullBundleManifest, MirrorError, type SyncConfig } from '@condasync/mirror';
+import { type ObjectStore, StorageError } from '@condasync/storage';
 import type { CliEnv } from '../env.ts';
 import { readSyncConfigFile } from './config-file.ts';
 import { openDestination } from './destination.ts';
@@ -45,27 +46,41 @@ export async function exportCommand(
   const config = await readSyncConfigFile(values.file, 'export');
   const { store, channelPrefix } = openDestination(config, env);
   try {
-    const manifest = await fullBundleManifest(store, channelPrefix, config.mirror_dir ?? config.dest_channel);
-    const chunks = Readable.from(bundleChunks(store, channelPrefix, manifest));
-    const target = positionals[0]!;
-    const bytes = manifest.members.reduce((n, m) => n + m.size, 0);
-    if (target === '-') {
-      await pipeline(chunks, out, { end: false });
-      process.stderr.write(`exported ${manifest.members.length} file(s), ${bytes} bytes\n`);
-      return ExitCode.Ok;
-    }
-    const path = resolve(target);
-    const partial = `${path}.partial`;
-    try {
-      await pipeline(chunks, createWriteStream(partial));
-      await rename(partial, path);
-    } catch (error) {
-      await rm(partial, { force: true });
-      throw error;
-    }
-    out.write(`exported ${manifest.members.length} file(s), ${bytes} bytes, to ${path}\n`);
-    return ExitCode.Ok;
+    return await writeBundle(store, channelPrefix, config, positionals[0]!, out);
+  } catch (error) {
+    // main's report of a failed sync would claim repodata was left alone; here nothing was published.
+    if (!(error instanceof MirrorError || error instanceof StorageError)) throw error;
+    process.stderr.write(`error: ${error.message}\nNo bundle was written.\n`);
+    return ExitCode.Failed;
   } finally {
     await store.close();
   }
+}
+
+async function writeBundle(
+  store: ObjectStore,
+  channelPrefix: string,
+  config: SyncConfig,
+  target: string,
+  out: NodeJS.WritableStream,
+): Promise<number> {
+  const manifest = await fullBundleManifest(store, channelPrefix, config.mirror_dir ?? config.dest_channel);
+  const chunks = Readable.from(bundleChunks(store, channelPrefix, manifest));
+  const bytes = manifest.members.reduce((n, m) => n + m.size, 0);
+  if (target === '-') {
+    await pipeline(chunks, out, { end: false });
+    process.stderr.write(`exported ${manifest.members.length} file(s), ${bytes} bytes\n`);
+    return ExitCode.Ok;
+  }
+  const path = resolve(target);
+  const partial = `${path}.partial`;
+  try {
+    await pipeline(chunks, createWriteStream(partial));
+    await rename(partial, path);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+  out.write(`exported ${manifest.members.length} file(s), ${bytes} bytes, to ${path}\n`);
+  return ExitCode.Ok;
 }

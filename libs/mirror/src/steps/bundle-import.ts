@@ -71,7 +71,9 @@ export async function importBundle(
 ): Promise<BundleImportResult> {
   const { store, channelPrefix } = options;
   const iterator = entries[Symbol.asyncIterator]();
-  const first = await iterator.next();
+  const first = await iterator.next().catch((error: unknown) => {
+    throw damaged(error);
+  });
   if (first.done || first.value.path !== BUNDLE_MANIFEST) {
     throw new MirrorError(
       MirrorErrorCode.BundleInvalid,
