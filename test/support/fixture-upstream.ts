@@ -61,6 +61,8 @@ export interface FixtureUpstream {
   setFault(relPath: string, fault: UpstreamFault | null): void;
   clearFaults(): void;
   readonly requests: RequestCounts;
+  /** The requests among `requests` that carried If-None-Match (conditional revalidations). */
+  readonly conditionalRequests: RequestCounts;
   resetCounts(): void;
   close(): Promise<void>;
 }
@@ -210,6 +212,7 @@ export async function startFixtureUpstream(options: FixtureUpstreamOptions): Pro
   }
   const faults = new Map<string, ActiveFault>();
   const counter = new RequestCounter();
+  const conditional = new RequestCounter();
   const etags = new Map<string, { size: number; mtimeMs: number; etag: string }>();
   const stopping = new AbortController();
   const plusInPaths = options.plusInPaths ?? 'standard';
@@ -361,6 +364,7 @@ export async function startFixtureUpstream(options: FixtureUpstreamOptions): Pro
     }
     const { relPath } = resolved;
     counter.add(relPath);
+    if (request.headers['if-none-match'] !== undefined) conditional.add(relPath);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       sendStatus(request, response, 405, `method ${request.method} not allowed`, { Allow: 'GET, HEAD' });
       return;
@@ -424,8 +428,10 @@ export async function startFixtureUpstream(options: FixtureUpstreamOptions): Pro
       faults.clear();
     },
     requests: counter,
+    conditionalRequests: conditional,
     resetCounts() {
       counter.reset();
+      conditional.reset();
     },
     async close() {
       stopping.abort();

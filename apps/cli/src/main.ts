@@ -8,6 +8,7 @@ import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { apiCommand, workerCommand } from './commands/roles.ts';
 import { syncCommand, syncUsage } from './commands/sync.ts';
+import { verifyCommand } from './commands/verify.ts';
 import { readCliEnv } from './env.ts';
 
 const usage = `condasync ${packageJson.version}: mirror conda channels into a folder or S3-compatible storage.
@@ -20,6 +21,7 @@ Commands:
   export -f FILE OUT.tar
                    write the channel as a verified air-gap bundle (see condasync export --help)
   import SOURCE    publish a bundle (.tar, -, folder) or a folder of packages (see condasync import --help)
+  verify -f FILE   re-hash the stored packages against the published repodata; --repair refetches
   api              run the REST API and channel server (distributed mode)
   worker           run a worker: plan, package and finalize jobs (distributed mode)
 
@@ -44,6 +46,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     if (command === 'clean') return await cleanCommand(rest, readCliEnv(), out);
     if (command === 'export') return await exportCommand(rest, readCliEnv(), out);
     if (command === 'import') return await importCommand(rest, readCliEnv(), out);
+    if (command === 'verify') return await verifyCommand(rest, readCliEnv(), out);
     if (command === 'worker') return await workerCommand();
     if (command === 'api') return await apiCommand();
     throw new UsageError(`unknown command "${command}"\n\n${usage}`);

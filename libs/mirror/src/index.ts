@@ -89,6 +89,13 @@ export {
   type SyncRun,
   scratchDirOf,
 } from './steps/sync-run.ts';
+export {
+  type VerifyOptions,
+  type VerifyProblem,
+  type VerifyReport,
+  type VerifySubdirReport,
+  verifyStep,
+} from './steps/verify.ts';
 export * from './sync-report.ts';
 export { type ChannelSource, channelSource } from './upstream/channel-source.ts';
 export { UpstreamHttp } from './upstream/http-client.ts';

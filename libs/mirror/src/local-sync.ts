@@ -21,6 +21,8 @@ export interface LocalSyncOptions {
   workDir: string;
   logger: Logger;
   dryRun?: boolean;
+  /** Forget cached upstream state and re-hash every stored file (`condasync sync --reset`). */
+  reset?: boolean;
   signal?: AbortSignal;
   now?: () => number;
   onProgress?(progress: SyncProgress): void;
@@ -45,6 +47,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
     logger: options.logger,
     signal: options.signal,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.reset ? { reset: true } : {}),
   };
   const progress: SyncProgress = {
     phase: 'planning',

@@ -18,6 +18,8 @@ export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 /** Plan one sync: fetch and filter upstream repodata, stage the records, enqueue package jobs. */
 export interface PlanJobData {
   syncId: string;
+  /** `?reset=true`: plan without cached upstream state and re-hash every stored file. */
+  reset?: boolean;
 }
 
 /**

@@ -69,6 +69,8 @@ export interface SubmitInput {
   destChannel: string;
   /** The resolved sync config; it may hold tokens and is never returned by the API. */
   config: unknown;
+  /** Forget cached upstream state in the plan (`POST /v1/syncs?reset=true`). */
+  reset?: boolean;
 }
 
 /** A job's work ended for good: an UnrecoverableError, or a failure on its last attempt. */
@@ -147,7 +149,7 @@ export class SyncLifecycle {
       throw new QueueError(QueueErrorCode.SyncNotRecorded, 'cannot record the sync', { cause: error });
     }
     try {
-      const data: PlanJobData = { syncId: id };
+      const data: PlanJobData = input.reset ? { syncId: id, reset: true } : { syncId: id };
       await this.#queue('plan').add('plan', data, {
         ...PLAN_JOB_OPTIONS,
         ...(options.planAttempts === undefined ? {} : { attempts: options.planAttempts }),

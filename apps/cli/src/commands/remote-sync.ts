@@ -15,13 +15,15 @@ export async function remoteSync(options: {
   configText: string;
   token: string | null;
   json: boolean;
+  /** `--reset`: the server's plan forgets cached upstream state and re-hashes stored files. */
+  reset?: boolean;
   out: NodeJS.WritableStream;
   pollMs?: number;
 }): Promise<number> {
   const base = options.server.replace(/\/+$/, '');
   const headers: Record<string, string> = { 'content-type': 'application/yaml' };
   if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-  const response = await fetch(`${base}/v1/syncs`, {
+  const response = await fetch(`${base}/v1/syncs${options.reset ? '?reset=true' : ''}`, {
     method: 'POST',
     headers,
     body: options.configText,

@@ -1,11 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  expandEnvironmentFiles,
   MirrorError,
   MirrorErrorCode,
-  parseSyncConfig,
   renderSyncConfig,
   runLocalSync,
   type SyncConfig,
@@ -14,6 +10,7 @@ import type { CliEnv } from '../env.ts';
 import { createCliLogger, type LogLevel } from '../logging.ts';
 import { ProgressReporter } from '../progress.ts';
 import { renderSummary } from '../summary.ts';
+import { loadLocalConfig, readConfigText } from './config-file.ts';
 import { openDestination } from './destination.ts';
 import { ExitCode, UsageError } from './exit-codes.ts';
 import { parseLogLevelFlag } from './log-level.ts';
@@ -29,6 +26,10 @@ Options:
       --config, --show-config
                            print the effective config with defaults and exit
       --dry-run            print what would be added and removed, with sizes; change nothing
+      --reset              forget cached upstream state (repodata ETags) and re-check every stored
+                           file by its sha256; only files whose bytes differ are downloaded again
+      --account, --dest-channel NAME
+                           write into this destination channel instead of the config's dest_channel
       --json               print the final report as JSON on stdout
       --server URL         submit the sync to a condasync API (CONDASYNC_API_TOKEN is sent as the
                            bearer token) and follow its progress instead of running it here
@@ -48,6 +49,9 @@ export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.Writa
       config: { type: 'boolean' },
       'show-config': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
+      reset: { type: 'boolean' },
+      account: { type: 'string' },
+      'dest-channel': { type: 'string' },
       json: { type: 'boolean' },
       server: { type: 'string' },
       'log-level': { type: 'string', short: 'l' },
@@ -60,24 +64,27 @@ export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.Writa
     out.write(syncUsage);
     return ExitCode.Ok;
   }
-  if (values.file === undefined) throw new UsageError('condasync sync needs a config file: -f FILE');
-  const path = resolve(values.file);
-  const text = await readFile(path, 'utf8').catch((error: unknown) => {
-    throw new UsageError(`cannot read the sync config ${path}: ${(error as Error).message}`);
-  });
+  if (values.account !== undefined && values['dest-channel'] !== undefined) {
+    throw new UsageError('give the destination channel once: --account or --dest-channel, not both');
+  }
+  const account = values.account ?? values['dest-channel'];
+  const { path, text } = await readConfigText(values.file, 'sync');
   if (values.server !== undefined) {
+    if (account !== undefined) {
+      throw new UsageError(
+        '--account applies to runs on this machine; with --server set dest_channel in the config you submit',
+      );
+    }
     return remoteSync({
       server: values.server,
       configText: text,
       token: env.apiToken,
       json: values.json === true,
+      reset: values.reset === true,
       out,
     });
   }
-  // Environment files are read here, next to the config, so the engine never reads user paths.
-  const config = await expandEnvironmentFiles(parseSyncConfig(text, { sourceName: path }), (file) =>
-    readFile(resolve(dirname(path), file), 'utf8'),
-  );
+  const config = await loadLocalConfig(path, text, account);
   if (values.config || values['show-config']) {
     out.write(renderSyncConfig(config, { path }));
     return ExitCode.Ok;
@@ -102,6 +109,7 @@ export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.Writa
       workDir: env.workDir,
       logger,
       dryRun: values['dry-run'] === true,
+      reset: values.reset === true,
       signal: cancel.signal,
       onProgress: (p) => progress.update(p),
     });

@@ -19,6 +19,7 @@ export function planProcessor(services: WorkerServices) {
       if (status === null) throw new UnrecoverableError(`sync ${syncId} does not exist`);
       if (TERMINAL_STATUSES.has(status)) return `skipped: sync is ${status}`;
       const run = await syncRunOf(services, syncId, { signal });
+      if (job.data.reset) run.reset = true;
       const channel = run.config.dest_channel;
       run.logger = services.logger.child({ component: 'plan', sync: syncId, channel });
 

@@ -24,6 +24,7 @@ export function planStep(run: SyncRun): Promise<SyncPlan> {
     cacheDir: cacheDirOf(run),
     logger: run.logger,
     ...(run.signal ? { signal: run.signal } : {}),
+    ...(run.reset ? { reset: true } : {}),
   });
 }
 

@@ -25,8 +25,9 @@ import type { UpstreamHttp } from '../upstream/http-client.ts';
 import { fetchUpstreamFile, fetchUpstreamRepodata } from '../upstream/repodata-fetch.ts';
 import { fetchShardedChannels, type ShardedChannelRecords } from '../upstream/sharded-repodata.ts';
 import { replacedSincePublished } from './published-records.ts';
+import { runPool } from './run-pool.ts';
 import { type SolvedSelection, solveEnvironments } from './solve-environments.ts';
-import { hashStoredObject } from './stored-hash.ts';
+import { checkStoredFile } from './verify-stored.ts';
 
 export interface PlanContext {
   store: ObjectStore;
@@ -36,6 +37,11 @@ export interface PlanContext {
   cacheDir: string;
   logger: Logger;
   signal?: AbortSignal;
+  /**
+   * `sync --reset`: fetch upstream metadata without the ETag cache and re-hash every stored file
+   * (as `verify_checksum` does), so only files whose bytes differ are downloaded again.
+   */
+  reset?: boolean;
 }
 
 /** A record chosen for publication and the channel it comes from. */
@@ -238,6 +244,7 @@ async function readShardedUpstream(
   const sharded = await fetchShardedChannels(channels, config.platforms, config.pkg_list, {
     http: ctx.http,
     cacheDir: ctx.cacheDir,
+    forgetCache: ctx.reset === true,
     includeDependencies: config.include_dependencies,
     retries: config.retries,
     deadlineMs: config.download_timeout_seconds * 1000,
@@ -263,6 +270,7 @@ async function readChannelSubdir(
   const fetched = await fetchUpstreamRepodata(channel, subdir, {
     http: ctx.http,
     cacheDir: ctx.cacheDir,
+    forgetCache: ctx.reset === true,
     source: config.repodata_source,
     retries: config.retries,
     deadlineMs: config.download_timeout_seconds * 1000,
@@ -315,6 +323,7 @@ async function readChannelRunExports(
   const fetched = await fetchUpstreamFile(channel, subdir, 'run_exports.json', {
     http: ctx.http,
     cacheDir: ctx.cacheDir,
+    forgetCache: ctx.reset === true,
     retries: config.retries,
     deadlineMs: config.download_timeout_seconds * 1000,
     minBytesPerSecond: config.min_bytes_per_second,
@@ -366,17 +375,29 @@ async function diffAgainstStore(
         'upstream replaced this file under the same name; fetching it again',
       );
   }
+  const usable = new Set<string>();
+  const toRehash: string[] = [];
+  for (const [filename, { record }] of records) {
+    if (stored.get(filename) !== record.size || replaced.has(filename)) continue;
+    if (config.verify_checksum || ctx.reset) toRehash.push(filename);
+    else usable.add(filename);
+  }
+  // Both runners plan here, so `verify_checksum` and `--reset` mean the same from the CLI and the API.
+  await runPool(toRehash, config.concurrency, async (filename) => {
+    const check = await checkStoredFile(
+      ctx.store,
+      `${prefix}${filename}`,
+      records.get(filename)!.record,
+      ctx.signal,
+    );
+    if (check.status === 'ok') usable.add(filename);
+    else ctx.logger.warn({ subdir, filename }, 'stored file fails re-verification; fetching it again');
+  });
   const downloads: string[] = [];
   let downloadBytes = 0;
   let present = 0;
   for (const [filename, { record }] of records) {
-    let usable = stored.get(filename) === record.size && !replaced.has(filename);
-    if (usable && config.verify_checksum && record.sha256 !== undefined) {
-      usable = (await hashStoredObject(ctx.store, `${prefix}${filename}`)) === record.sha256;
-      if (!usable)
-        ctx.logger.warn({ subdir, filename }, 'stored file fails re-verification; fetching it again');
-    }
-    if (usable) {
+    if (usable.has(filename)) {
       present++;
     } else {
       downloads.push(filename);

@@ -23,6 +23,8 @@ export interface SyncRun {
   signal?: AbortSignal | undefined;
   /** The clock of deletion grace periods (default Date.now). */
   now?: () => number;
+  /** `sync --reset`: plan without cached upstream state and re-hash every stored file. */
+  reset?: boolean;
 }
 
 export const scratchDirOf = (run: Pick<SyncRun, 'workDir'>): string => join(run.workDir, 'tmp');

@@ -30,6 +30,11 @@ export interface UpstreamFileFetchOptions {
    * "absent", as static hosts (S3 websites) answer 403 for a missing object.
    */
   optional?: boolean;
+  /**
+   * A reset (`condasync sync --reset`): ignore the cached copy and its validators, fetch the
+   * document unconditionally (no If-None-Match) and cache the answer afresh.
+   */
+  forgetCache?: boolean;
   signal?: AbortSignal;
   logger: Logger;
 }
@@ -108,7 +113,7 @@ export async function fetchUpstreamFile(
   await mkdir(dir, { recursive: true });
   const bodyPath = join(dir, `${filename}`);
   const metaPath = join(dir, `${filename}.meta.json`);
-  const meta = await readMeta(metaPath, bodyPath);
+  const meta = options.forgetCache ? null : await readMeta(metaPath, bodyPath);
   const maxBytes = Math.min(options.maxBytes, MAX_UPSTREAM_DOCUMENT_BYTES);
   const variants: Variant[] = meta?.variant === 'json' ? ['json', 'zst'] : ['zst', 'json'];
 

@@ -19,6 +19,8 @@ export interface ShardIndexFetchOptions {
   minBytesPerSecond: number;
   /** Refuse an index whose compressed bytes exceed this (the decoder caps the decompressed size). */
   maxIndexBytes: number;
+  /** A reset: fetch the index unconditionally and cache the answer afresh. */
+  forgetCache?: boolean;
   signal?: AbortSignal;
   logger: Logger;
 }
@@ -77,7 +79,7 @@ export async function fetchShardIndex(
   await mkdir(dir, { recursive: true });
   const bodyPath = join(dir, SHARD_INDEX_FILENAME);
   const metaPath = join(dir, `${SHARD_INDEX_FILENAME}.meta.json`);
-  let cached = await readCached(metaPath, bodyPath);
+  let cached = options.forgetCache ? null : await readCached(metaPath, bodyPath);
 
   return withRetries(
     async () => {

@@ -39,6 +39,8 @@ export interface ShardedRepodataOptions {
   keepRunExports?: boolean;
   /** A shard record refused by validation; it is skipped, like a bad repodata.json record. */
   onInvalidRecord?: (channel: ChannelSource, subdir: string, error: CondaError) => void;
+  /** A reset: fetch every shard index unconditionally (shards are content-addressed, so kept). */
+  forgetCache?: boolean;
   signal?: AbortSignal;
   logger: Logger;
 }

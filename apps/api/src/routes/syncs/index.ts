@@ -78,6 +78,14 @@ function idempotencyKeyOf(header: string | string[] | undefined): string | null 
   return key;
 }
 
+/** `?reset=true|false`: the route's validator is off (see the POST route), so it is checked here. */
+function resetOf(query: unknown): boolean {
+  const value = (query as { reset?: unknown } | undefined)?.reset;
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new ApiError(ApiErrorCode.InvalidRequest, `reset must be true or false, got '${String(value)}'`);
+}
+
 export function notReady(what: string, cause: unknown): ApiError {
   return new ApiError(ApiErrorCode.NotReady, `${what}: Redis is unavailable; retry later`, { cause });
 }
@@ -163,13 +171,16 @@ export default async function syncRoutes(app: FastifyInstance, options: SyncRout
       const config = await acceptedSyncConfig(app, text, options.resolveHost);
 
       const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
-      const input = { destChannel: config.dest_channel, config };
+      const reset = resetOf(request.query);
+      const input = { destChannel: config.dest_channel, config, reset };
       let id: string;
       let replayed = false;
       try {
         if (idempotencyKey === null) id = await lifecycle.submit(input);
         else {
-          const fingerprint = createHash('sha256').update(text).digest('hex');
+          const fingerprint = createHash('sha256')
+            .update(reset ? `reset\n${text}` : text)
+            .digest('hex');
           ({ id, replayed } = await lifecycle.submitOnce(input, { key: idempotencyKey, fingerprint }));
         }
       } catch (error) {
@@ -192,7 +203,7 @@ export default async function syncRoutes(app: FastifyInstance, options: SyncRout
       }
       app.metrics.syncsSubmitted.inc();
       request.log.info(
-        { sync: id, destChannel: config.dest_channel, channels: config.channels.map(redactUrl) },
+        { sync: id, destChannel: config.dest_channel, channels: config.channels.map(redactUrl), reset },
         'sync queued',
       );
       return reply.code(202).header('location', location).send({ id, status: 'queued', location });

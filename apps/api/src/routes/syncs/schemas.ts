@@ -43,6 +43,15 @@ export const createSyncSchema = {
       }),
     ),
   }),
+  querystring: Type.Object({
+    reset: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false')], {
+        description:
+          '`true`: as `condasync sync --reset`, the plan fetches upstream metadata without its ETag cache and ' +
+          're-hashes every stored file; only files whose bytes differ are downloaded again.',
+      }),
+    ),
+  }),
   body: {
     content: Object.fromEntries(SYNC_CONFIG_MEDIA_TYPES.map((type) => [type, { schema: syncConfigSchema }])),
   },
