@@ -16,6 +16,7 @@ import { rewriteTokenUrl } from './routes/conda/token-url.ts';
 import healthRoutes from './routes/health/index.ts';
 import metricsRoutes from './routes/metrics/index.ts';
 import syncRoutes from './routes/syncs/index.ts';
+import verificationRoutes from './routes/verifications/index.ts';
 import webRoutes from './routes/web/index.ts';
 import { resolveWithSystem } from './upstream-policy.ts';
 
@@ -80,6 +81,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.register(condaRoutes, { storageReadDeadlineMs: options.storageReadDeadlineMs });
   app.register(syncRoutes, { prefix: '/v1/syncs', resolveHost: resolveWithSystem });
   app.register(cleanupRoutes, { prefix: '/v1/cleanups', resolveHost: resolveWithSystem });
+  app.register(verificationRoutes, { prefix: '/v1/verifications', resolveHost: resolveWithSystem });
   app.register(adminRoutes);
   app.register(webRoutes);
   return app;

@@ -17,6 +17,8 @@ import {
   RedisOutageReporter,
   SyncRegistry,
   settlesWithin,
+  VERIFY_QUEUE,
+  type VerifyJobData,
 } from '@condasync/queue';
 import { openConfiguredStore } from '@condasync/storage';
 import { Queue, Worker } from 'bullmq';
@@ -29,6 +31,7 @@ import { finalizeProcessor } from './processors/finalize.ts';
 import { packageProcessor } from './processors/package.ts';
 import { planProcessor } from './processors/plan.ts';
 import { recordStalledFailure } from './processors/sync-job.ts';
+import { verifyProcessor } from './processors/verify.ts';
 import { WorkerReadiness } from './readiness.ts';
 import { SyncConfigCache, type WorkerServices } from './services.ts';
 
@@ -169,6 +172,13 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
         concurrency: 1,
       }),
     );
+    // Verifications read whole repodata documents like plans do, so the plan workers take them.
+    workers.push(
+      new Worker<VerifyJobData>(VERIFY_QUEUE, timed('verify', verifyProcessor(services)), {
+        ...workerOptions,
+        concurrency: 1,
+      }),
+    );
   }
   if (serves.has('package')) {
     workers.push(
@@ -206,7 +216,8 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
         { queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message },
         'job attempt failed',
       );
-      void recordStalledFailure(services, job, error);
+      // A verification has no sync to end: its failure is its job's state.
+      if (worker.name !== VERIFY_QUEUE) void recordStalledFailure(services, job, error);
     });
     worker.on('error', onError(`worker ${worker.name}`));
   }

@@ -44,3 +44,10 @@ export {
   SyncRegistry,
 } from './sync-registry.ts';
 export * from './sync-view.ts';
+export {
+  openJobConfig,
+  sealJobConfig,
+  VERIFY_JOB_OPTIONS,
+  VERIFY_QUEUE,
+  type VerifyJobData,
+} from './verify-jobs.ts';

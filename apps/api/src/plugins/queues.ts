@@ -8,6 +8,8 @@ import {
   QueueName,
   SyncRegistry,
   settlesWithin,
+  VERIFY_QUEUE,
+  type VerifyJobData,
 } from '@condasync/queue';
 import { Queue } from 'bullmq';
 import fp from 'fastify-plugin';
@@ -22,6 +24,8 @@ export interface ApiQueues {
   finalize: Queue;
   /** Cleanup jobs (POST /v1/cleanups). */
   clean: Queue<CleanJobData>;
+  /** POST /v1/verifications adds its jobs here. */
+  verify: Queue<VerifyJobData>;
 }
 
 declare module 'fastify' {
@@ -55,6 +59,7 @@ export default fp<QueuesPluginOptions>(
       package: new Queue(QueueName.package, queueOptions),
       finalize: new Queue(QueueName.finalize, queueOptions),
       clean: new Queue<CleanJobData>(QueueName.clean, queueOptions),
+      verify: new Queue<VerifyJobData>(VERIFY_QUEUE, queueOptions),
     };
     for (const queue of Object.values(queues)) {
       queue.on('error', (error: Error) => {
@@ -67,7 +72,7 @@ export default fp<QueuesPluginOptions>(
     const seal = options.secretKey ? new ConfigSeal(options.secretKey) : null;
     app.decorate('syncRegistry', new SyncRegistry(app.redis, { prefix, seal }));
     app.decorate('cleanupRegistry', new CleanupRegistry(app.redis, { prefix, seal }));
-    app.metrics.observeQueues([queues.plan, queues.package, queues.finalize, queues.clean]);
+    app.metrics.observeQueues([queues.plan, queues.package, queues.finalize, queues.clean, queues.verify]);
     app.metrics.observeSyncs(app.syncRegistry);
     // Queues share the app's Redis connection; closing them releases only their own resources.
     // Bounded: with Redis gone, a close waits for ever.

@@ -3,7 +3,8 @@ import { CleanupLifecycle, QueueError } from '@condasync/queue';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, ApiErrorCode } from '../../errors.ts';
 import type { HostResolver } from '../../upstream-policy.ts';
-import { acceptedSyncConfig, notReady, takeConfigText } from '../syncs/index.ts';
+import { submittedConfig, takeConfigText } from '../submitted-config.ts';
+import { notReady } from '../syncs/index.ts';
 import { SYNC_BODY_LIMIT } from '../syncs/schemas.ts';
 import { createCleanupSchema, getCleanupSchema } from './schemas.ts';
 
@@ -26,7 +27,7 @@ export default async function cleanupRoutes(
     async (request, reply) => {
       const dryRun = dryRunOf(request.query as Record<string, unknown>);
       const text = typeof request.body === 'string' ? request.body : '';
-      const config = await acceptedSyncConfig(app, text, options.resolveHost);
+      const config = await submittedConfig(app, text, options.resolveHost);
       let id: string;
       try {
         id = await lifecycle.submit({ destChannel: config.dest_channel, config, dryRun });
@@ -50,7 +51,7 @@ export default async function cleanupRoutes(
   });
 }
 
-// The body is checked by acceptedSyncConfig (every problem with its key path) and the query by
+// The body is checked by submittedConfig (every problem with its key path) and the query by
 // dryRunOf; the schemas are documentation, as for POST /v1/syncs.
 const cleanupValidator = () => () => true;
 
