@@ -72,6 +72,28 @@ describe('documentation', async () => {
     }
   });
 
+  test("examples/ has a config for each of the seed guide's scenarios, and each says what it claims", async () => {
+    const load = async (file: string) =>
+      parseSyncConfig(await readFile(join(root, 'examples', file), 'utf8'), { sourceName: file });
+    const defaults = await load('all-defaults.yaml');
+    assert.deepEqual(
+      [...defaults.channels],
+      ['main', 'free', 'pro'].map((name) => `https://repo.anaconda.com/pkgs/${name}`),
+    );
+    assert.equal(defaults.mirror_dir, null);
+    const partial = await load('partial-mirror.yaml');
+    assert.ok(partial.platforms.length < defaults.platforms.length);
+    assert.ok(partial.license_blacklist.length > 0 && partial.whitelist.length > 0);
+    // The pair: the import reads, as a file:// channel, the folder the export writes.
+    const exported = await load('offline-export.yaml');
+    const imported = await load('offline-import.yaml');
+    assert.ok(exported.mirror_dir !== null && exported.pkg_list !== null);
+    assert.deepEqual([...imported.channels], [`file://${exported.mirror_dir}`]);
+    assert.deepEqual([...imported.platforms], [...exported.platforms]);
+    assert.deepEqual([...(await load('r-channel.yaml')).channels], ['https://conda.anaconda.org/r']);
+    assert.match((await load('token-channel.yaml')).channels[0] ?? '', /\/t\/[A-Za-z0-9-]+\//);
+  });
+
   test('every sync config shown in the README and docs/ loads', () => {
     const configs = blocks.filter((block) => /^ya?ml\b.*\bsync-config\b/.test(block.info));
     for (const document of ['README.md', 'docs/configuration.md']) {

@@ -23,6 +23,11 @@ export default fp(
             name: 'cleanups',
             description: 'Delete what a sync config no longer selects, at once (bearer token as for syncs).',
           },
+          {
+            name: 'verifications',
+            description:
+              'Re-hash (and repair) the stored packages of a mirrored channel (bearer token as for syncs).',
+          },
           { name: 'channel', description: 'Mirrored channels, at /conda/<channel>/.' },
           { name: 'health', description: 'Probes and metrics.' },
         ],

@@ -134,8 +134,10 @@ export const SYNC_CONFIG_KEY_TABLE = {
     default: false,
     typeText: 'boolean',
     doc:
-      'Also re-hash the packages already in storage. Every download is always checked against the upstream ' +
-      'size and sha256 (md5 when a record has no sha256), whatever this says.',
+      'Also re-hash the packages already in storage when planning (from the CLI and the API alike): a stored ' +
+      'file whose bytes no longer match its record is downloaded again (as `condasync verify --repair` would). ' +
+      'Every download is always checked against the upstream size and sha256 (md5 when a record has no ' +
+      'sha256), whatever this says.',
     casSync: 'cas-sync only checked when this was on; condasync always checks downloads.',
   },
   delta: {
