@@ -17,6 +17,8 @@ source "$REPO_ROOT/scripts/lib/node.sh"
 source "$REPO_ROOT/scripts/lib/redis-install.sh"
 # shellcheck source=scripts/lib/browser-install.sh
 source "$REPO_ROOT/scripts/lib/browser-install.sh"
+# shellcheck source=scripts/lib/sentinel-install.sh
+source "$REPO_ROOT/scripts/lib/sentinel-install.sh"
 # shellcheck source=scripts/lib/python-venv.sh
 source "$REPO_ROOT/scripts/lib/python-venv.sh"
 # shellcheck source=scripts/lib/services.sh
@@ -57,6 +59,7 @@ ensure_node
 ensure_npm_dependencies
 ensure_redis_server
 ensure_chromium
+ensure_redis_sentinel
 ensure_python_venv
 export CONDASYNC_TEST_PYTHON="$VENV_DIR/bin/python"
 ensure_deploy_tools

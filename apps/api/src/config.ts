@@ -1,5 +1,6 @@
 import { EnvReader, type EnvSource, type LogLevelName, redactUrlCredentials } from '@condasync/env';
 import { redactUrl } from '@condasync/mirror';
+import { redactRedisUrl, redisUrlProblem } from '@condasync/queue';
 import type { StoreSettings } from '@condasync/storage';
 
 export type ApiLogLevel = LogLevelName;
@@ -47,7 +48,7 @@ export function loadApiConfig(env: EnvSource = process.env): ApiConfig {
   const read = new EnvReader(env);
   const port = read.port('PORT', 8080);
   const host = read.text('HOST') ?? '0.0.0.0';
-  const redisUrl = read.redisUrl({ required: true }) ?? '';
+  const redisUrl = read.redisUrl({ required: true, problem: redisUrlProblem }) ?? '';
   const store = read.store({ required: true }) ?? { url: '', s3Endpoint: null, s3Region: null };
   const apiTokens = read.tokens('CONDASYNC_API_TOKENS', API_TOKENS);
   const channelTokens = read.tokens('CONDASYNC_CHANNEL_TOKENS', CHANNEL_TOKENS);
@@ -88,7 +89,7 @@ export function redactApiConfig(config: ApiConfig): Record<string, unknown> {
   return {
     port: config.port,
     host: config.host,
-    redisUrl: redactUrlCredentials(config.redisUrl),
+    redisUrl: redactRedisUrl(config.redisUrl),
     storageUrl: config.store.url,
     s3Endpoint: config.store.s3Endpoint === null ? null : redactUrlCredentials(config.store.s3Endpoint),
     s3Region: config.store.s3Region,

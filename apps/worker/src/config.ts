@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { EnvReader, type EnvSource, type LogLevelName } from '@condasync/env';
-import { DEFAULT_QUEUE_PREFIX } from '@condasync/queue';
+import { DEFAULT_QUEUE_PREFIX, redisUrlProblem } from '@condasync/queue';
 import type { StoreSettings } from '@condasync/storage';
 
 /** Everything a worker process reads from the environment, read here only, validated at once. */
@@ -53,7 +53,7 @@ export function loadWorkerConfig(env: EnvSource = process.env): WorkerConfig {
     read.report('CONDASYNC_WORKER_QUEUES', `lists no queue (known: ${WORKER_QUEUES.join(', ')})`);
   }
   const config: WorkerConfig = {
-    redisUrl: read.redisUrl({ required: true }) ?? '',
+    redisUrl: read.redisUrl({ required: true, problem: redisUrlProblem }) ?? '',
     store: read.store({ required: true }) ?? { url: '', s3Endpoint: null, s3Region: null },
     concurrency: read.integer('CONDASYNC_WORKER_CONCURRENCY', 16, 1, 512),
     metricsPort: read.port('CONDASYNC_WORKER_METRICS_PORT', 9464),

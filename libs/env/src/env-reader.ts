@@ -90,14 +90,21 @@ export class EnvReader {
   }
 
   /** CONDASYNC_REDIS_URL: `redis://` or `rediss://`; null when unset and not required. */
-  redisUrl(options: { required: boolean }): string | null {
+  redisUrl(options: {
+    required: boolean;
+    /** A fuller check (libs/queue's redisUrlProblem also accepts redis+sentinel://); null = fine. */
+    problem?: (url: string) => string | null;
+  }): string | null {
     const variable = 'CONDASYNC_REDIS_URL';
     const url = this.text(variable);
     if (url === undefined) {
       if (options.required) this.report(variable, 'is required (redis://host:6379 or rediss://…)');
       return null;
     }
-    if (!/^rediss?:\/\/[^/]/.test(url) || !URL.canParse(url)) {
+    if (options.problem !== undefined) {
+      const problem = options.problem(url);
+      if (problem !== null) this.report(variable, problem);
+    } else if (!/^rediss?:\/\/[^/]/.test(url) || !URL.canParse(url)) {
       this.report(variable, `'${redactUrlCredentials(url)}' is not a redis:// or rediss:// URL`);
     }
     return url;

@@ -1,5 +1,5 @@
-import { redactUrlCredentials } from '@condasync/env';
 import { Redis } from 'ioredis';
+import { parseRedisUrl, redactRedisUrl } from './redis-url.ts';
 
 /** How often a lost Redis is tried again, and at most how often its absence is logged. */
 export const REDIS_RETRY_INTERVAL_MS = 2000;
@@ -25,16 +25,21 @@ export interface RedisConnectionOptions {
  * A lost connection is retried for ever, backing off to one attempt per REDIS_RETRY_INTERVAL_MS.
  */
 export function createRedisConnection(url: string, options: RedisConnectionOptions): Redis {
-  return new Redis(url, {
+  // A Sentinel URL (redis+sentinel://…) becomes ioredis's sentinels + name options: see redis-url.ts.
+  const target = parseRedisUrl(url);
+  const common = {
     connectionName: options.name,
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     lazyConnect: options.lazyConnect ?? false,
-    retryStrategy: (attempt) => Math.min(attempt * 200, REDIS_RETRY_INTERVAL_MS),
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, REDIS_RETRY_INTERVAL_MS),
     ...(options.failFast === true
       ? { enableOfflineQueue: false, commandTimeout: REDIS_FAIL_FAST_COMMAND_TIMEOUT_MS }
       : {}),
-  });
+  };
+  return target.kind === 'direct'
+    ? new Redis(target.url, common)
+    : new Redis({ ...target.options, ...common });
 }
 
 /**
@@ -55,7 +60,7 @@ export class RedisOutageReporter {
     report: (line: string, state: 'down' | 'up') => void,
     intervalMs: number = REDIS_RETRY_INTERVAL_MS,
   ) {
-    this.#shownUrl = redactUrlCredentials(url);
+    this.#shownUrl = redactRedisUrl(url);
     this.#report = report;
     this.#intervalMs = intervalMs;
   }

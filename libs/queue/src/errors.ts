@@ -6,6 +6,8 @@ export const QueueErrorCode = {
   PlanNotQueued: 'PLAN_NOT_QUEUED',
   /** An Idempotency-Key already names a submission of another config. */
   IdempotencyConflict: 'IDEMPOTENCY_CONFLICT',
+  /** CONDASYNC_REDIS_URL is neither a redis(s):// URL nor a redis+sentinel:// set. */
+  RedisUrlInvalid: 'REDIS_URL_INVALID',
 } as const;
 export type QueueErrorCode = (typeof QueueErrorCode)[keyof typeof QueueErrorCode];
 

@@ -24,6 +24,7 @@ export {
 } from './connection.ts';
 export { QueueError, QueueErrorCode } from './errors.ts';
 export * from './queues.ts';
+export { isRedisUrl, parseRedisUrl, type RedisTarget, redactRedisUrl, redisUrlProblem } from './redis-url.ts';
 export { removeSyncJobs, removeWaitingJobs } from './remove-jobs.ts';
 export {
   CHANNEL_LOCK_RETRY_MS,
