@@ -81,6 +81,11 @@ export function parseRedisUrl(url: string): RedisTarget {
   const options: RedisOptions & { sentinels: Array<{ host: string; port: number }>; name: string } = {
     sentinels,
     name: decodeURIComponent(masterName),
+    // A write refused by a demoted primary (now a replica) is treated as a lost connection:
+    // reconnect through the sentinels and resend it, instead of failing a BullMQ command
+    // mid-failover. (ioredis's `failoverDetector` is not used: in ioredis 6.0 its sentinel
+    // subscriptions survive quit() and keep a stopping process alive.)
+    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
   };
   if (userinfo !== undefined && userinfo !== '') {
     const colon = userinfo.indexOf(':');

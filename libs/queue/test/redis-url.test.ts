@@ -15,8 +15,9 @@ describe('CONDASYNC_REDIS_URL parsing', () => {
     const target = parseRedisUrl(
       'redis+sentinel://:s%40cret@10.0.0.1:26379,sentinel-b,[::1]:26380/mymaster?db=3&sentinelPassword=sp',
     );
-    assert.equal(target.kind, 'sentinel');
-    assert.deepEqual(target.kind === 'sentinel' && target.options, {
+    assert.ok(target.kind === 'sentinel');
+    const { reconnectOnError, ...options } = target.options;
+    assert.deepEqual(options, {
       sentinels: [
         { host: '10.0.0.1', port: 26379 },
         { host: 'sentinel-b', port: 26379 },
@@ -27,6 +28,8 @@ describe('CONDASYNC_REDIS_URL parsing', () => {
       db: 3,
       sentinelPassword: 'sp',
     });
+    assert.equal(reconnectOnError?.(new Error("READONLY You can't write against a read only replica.")), 2);
+    assert.equal(reconnectOnError?.(new Error('WRONGTYPE Operation against a key')), false);
   });
 
   test('rediss+sentinel turns TLS on for the data nodes and the sentinels; a user name is kept', () => {
