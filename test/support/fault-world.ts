@@ -33,6 +33,8 @@ export interface FaultWorldOptions {
   root?: string;
   /** Extra repodata versions the upstream may serve during the test (for the poller's known set). */
   extraRepodata?: Array<Record<string, unknown>>;
+  /** How often the invariant poller looks (default 200 ms). */
+  pollIntervalMs?: number;
 }
 
 export class FaultWorld {
@@ -66,6 +68,7 @@ export class FaultWorld {
     const noarch = JSON.parse(await readFile(join(root, 'noarch', 'repodata.json'), 'utf8'));
     const poller = new InvariantPoller({
       store: harness.store,
+      ...(options.pollIntervalMs === undefined ? {} : { intervalMs: options.pollIntervalMs }),
       knownPackages: knownPackagesOf(
         [noarch, ...(options.extraRepodata ?? [])].map((repodata) => ({ subdir: 'noarch', repodata })),
       ),

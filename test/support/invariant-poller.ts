@@ -43,6 +43,7 @@ export class InvariantPoller {
   /** sha256 of each object version already hashed, by `key etag`. */
   readonly #hashes = new Map<string, string>();
   readonly #metadataHistory = new Map<string, MetadataChange[]>();
+  readonly #documents = new Map<string, Map<string, PackageRecord>>();
   #running: Promise<void> | undefined;
   #stopping = false;
   #lastError: unknown;
@@ -109,23 +110,8 @@ export class InvariantPoller {
       this.#noteMetadata(key, info);
       const match = REPODATA.exec(key);
       if (match === null) continue;
-      const text = await this.#readText(key);
-      if (text === null) continue;
-      let doc: Record<string, unknown>;
-      try {
-        doc = JSON.parse(text) as Record<string, unknown>;
-      } catch (error) {
-        this.#violate(`${key} is published but is not valid JSON (${(error as Error).message})`);
-        continue;
-      }
-      const records = new Map<string, PackageRecord>();
-      for (const section of ['packages', 'packages.conda']) {
-        for (const [filename, record] of Object.entries(
-          (doc[section] ?? {}) as Record<string, PackageRecord>,
-        )) {
-          records.set(filename, record);
-        }
-      }
+      const records = await this.#records(info);
+      if (records === null) continue;
       documents.push({ key, subdirPrefix: `${match[1]}/${match[2]}`, records });
     }
     const after = await this.#list();
@@ -177,6 +163,34 @@ export class InvariantPoller {
       history.push({ key, etag: info.etag, seenAt: Date.now() });
       this.#metadataHistory.set(key, history);
     }
+  }
+
+  /** The package records of one repodata.json version (parsed once per ETag); null when gone. */
+  async #records(info: ObjectInfo): Promise<Map<string, PackageRecord> | null> {
+    const cacheKey = `${info.key} ${info.etag}`;
+    const cached = this.#documents.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const text = await this.#readText(info.key);
+    if (text === null) return null;
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      this.#violate(`${info.key} is published but is not valid JSON (${(error as Error).message})`);
+      return null;
+    }
+    const records = new Map<string, PackageRecord>();
+    for (const section of ['packages', 'packages.conda']) {
+      for (const [filename, record] of Object.entries(
+        (doc[section] ?? {}) as Record<string, PackageRecord>,
+      )) {
+        records.set(filename, record);
+      }
+    }
+    // Only the latest version of each document is kept.
+    for (const old of this.#documents.keys()) if (old.startsWith(`${info.key} `)) this.#documents.delete(old);
+    this.#documents.set(cacheKey, records);
+    return records;
   }
 
   async #readText(key: string): Promise<string | null> {
