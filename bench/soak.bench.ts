@@ -177,10 +177,8 @@ async function chaosLoop(): Promise<void> {
       await sleep(2000);
       await redis.start();
     } else {
-      // HEAD stays clean: a HEAD failing on a package job's last attempt leaves the sync hanging
-      // (the defect docs/reliability.md reports).
       figures.faultWindows += 1;
-      for (const method of ['PUT', 'GET']) {
+      for (const method of ['HEAD', 'PUT', 'GET']) {
         world.proxy.inject({ kind: 'slowdown', method, probability: 0.15 });
         world.proxy.inject({ kind: 'reset', method, probability: 0.05 });
       }

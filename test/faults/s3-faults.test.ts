@@ -21,12 +21,11 @@ describe('S3 faults during a distributed sync', { timeout: 150_000 }, () => {
     await world.close();
   });
 
-  test('SlowDown and resets on package uploads, slow bodies: the sync ends with reasons, a re-run converges', async () => {
-    // Package objects only, and not HEAD: two open defects (docs/reliability.md) make a sync hang
-    // when a package job's HEAD, or a finalize job, fails on its last attempt. Add HEAD and the
-    // metadata keys here once those are fixed.
+  test('SlowDown and resets on package HEADs and uploads, slow bodies: the sync ends with reasons, a re-run converges', async () => {
+    // Package objects only: faults on the metadata writes are the next test's subject (a
+    // refused publish still changes the published .zst today: docs/reliability.md).
     const packages = /\.(conda|tar\.bz2)$/;
-    for (const method of ['PUT', 'GET']) {
+    for (const method of ['HEAD', 'PUT', 'GET']) {
       world.proxy.inject({ kind: 'slowdown', method, path: packages, probability: 0.2 });
       world.proxy.inject({ kind: 'reset', method, path: packages, probability: 0.1 });
     }
@@ -50,6 +49,23 @@ describe('S3 faults during a distributed sync', { timeout: 150_000 }, () => {
     const rerun = await world.harness.waitForEnd(await world.submit('storm'), 60_000);
     assert.equal(rerun.status, 'succeeded', JSON.stringify(rerun));
     await world.assertPublishedInFull('storm');
+    await world.assertNoViolations();
+  });
+
+  test('a package whose HEAD S3 refuses every time fails alone with a reason; the sync ends partial', async () => {
+    world.proxy.inject({
+      kind: 'slowdown',
+      method: 'HEAD',
+      path: /\/headless\/noarch\/versioned-1\.0-0\.conda$/,
+    });
+    const view = await world.harness.waitForEnd(await world.submit('headless'), 60_000);
+    assert.ok(world.proxy.injected.slowdown > 0);
+    assert.equal(view.status, 'partial', JSON.stringify(view));
+    assert.deepEqual(
+      view.failures.map((f) => f.filename),
+      ['versioned-1.0-0.conda'],
+    );
+    assert.match(view.failures[0]!.reason, /SlowDown|503/);
     await world.assertNoViolations();
   });
 
