@@ -25,6 +25,26 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A loopback redis-server as production needs it: AOF on, no RDB snapshots, no eviction. */
+export function redisServerArgs(port: number, dir: string, appendfsync: 'always' | 'everysec'): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    appendfsync,
+    '--maxmemory-policy',
+    'noeviction',
+  ];
+}
+
 /**
  * With `appendfsync always` (the default here) every acknowledged write is on disk before a kill;
  * `everysec` is Redis's own default, for benchmarks.
@@ -39,26 +59,9 @@ export async function startRestartableRedis(
   let exited: Promise<void> = Promise.resolve();
 
   const start = async (): Promise<void> => {
-    const started = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--save',
-        '',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        options.appendfsync ?? 'always',
-        '--maxmemory-policy',
-        'noeviction',
-      ],
-      { stdio: 'ignore' },
-    );
+    const started = spawn('redis-server', redisServerArgs(port, dir, options.appendfsync ?? 'always'), {
+      stdio: 'ignore',
+    });
     child = started;
     exited = new Promise((resolve) => started.once('exit', () => resolve()));
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });

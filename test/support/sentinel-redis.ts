@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { freePort } from './restartable-redis.ts';
+import { freePort, redisServerArgs } from './restartable-redis.ts';
 
 export const SENTINEL_MASTER_NAME = 'condasync';
 
@@ -18,23 +18,6 @@ export interface SentinelRedis {
   /** SENTINEL FAILOVER, then waits until the sentinels name a new primary that accepts writes. */
   failover(timeoutMs?: number): Promise<{ from: number; to: number }>;
   stop(): Promise<void>;
-}
-
-function redisArgs(port: number, dir: string): string[] {
-  return [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dir,
-    '--save',
-    '',
-    '--appendonly',
-    'yes',
-    '--maxmemory-policy',
-    'noeviction',
-  ];
 }
 
 async function waitUntil<T>(
@@ -79,7 +62,7 @@ export async function startSentinelRedis(): Promise<SentinelRedis> {
     const nodeDir = path.join(dir, name);
     await mkdir(nodeDir);
     start('redis-server', [
-      ...redisArgs(port, nodeDir),
+      ...redisServerArgs(port, nodeDir, 'everysec'),
       ...(name === 'replica' ? ['--replicaof', '127.0.0.1', String(primary)] : []),
     ]);
   }
