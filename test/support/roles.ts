@@ -35,10 +35,11 @@ export async function startRole(
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`condasync ${role} did not start within 20 s:\n${output}`)),
-      20_000,
-    );
+    const timer = setTimeout(() => {
+      // Not left running: its open pipes would keep the test process alive after the failure.
+      child.kill('SIGKILL');
+      reject(new Error(`condasync ${role} did not start within 20 s:\n${output}`));
+    }, 20_000);
     const check = (): void => {
       if (ready.test(output)) {
         clearTimeout(timer);
