@@ -11,7 +11,6 @@ import {
   getSyncSchema,
   listSyncsSchema,
   SYNC_BODY_LIMIT,
-  SYNC_CONFIG_MEDIA_TYPES,
 } from './schemas.ts';
 
 export interface SyncRoutesOptions {
