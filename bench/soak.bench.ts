@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { SyncView } from '../libs/queue/src/index.ts';
+import type { SyncView } from '@condasync/queue';
 import { FaultWorld } from '../test/support/fault-world.ts';
 import { freePort, startRestartableRedis } from '../test/support/restartable-redis.ts';
 

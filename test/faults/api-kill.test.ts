@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FaultWorld } from '../support/fault-world.ts';
 
-// DESIGN §2 invariant 5 for the API process: it holds no sync state of its own, so a SIGKILL
+// docs/design.md §5 invariant 5 for the API process: it holds no sync state of its own, so a SIGKILL
 // mid-sync loses nothing. The workers finish the sync, and the restarted API reports it.
 describe('the API killed with SIGKILL mid-sync and restarted', { timeout: 120_000 }, () => {
   let world: FaultWorld;

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { zstdDecompressSync } from 'node:zlib';
 import { FaultWorld } from '../support/fault-world.ts';
 
-// DESIGN §2 invariant 6: two syncs of one channel at once never interleave their metadata. The
+// docs/design.md §5 invariant 6: two syncs of one channel at once never interleave their metadata. The
 // second waits (queued) while the first holds the channel; then it plans and publishes on its own.
 describe('two syncs of one channel at once', { timeout: 120_000 }, () => {
   let world: FaultWorld;

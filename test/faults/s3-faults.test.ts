@@ -4,7 +4,7 @@ import { isStorageError, S3ObjectStore, StorageErrorCode } from '@condasync/stor
 import { FaultWorld } from '../support/fault-world.ts';
 import { testS3Credentials } from '../support/services.ts';
 
-// DESIGN §2 invariants 1, 2 and 5 under S3 faults injected by a proxy in front of the real S3
+// docs/design.md §5 invariants 1, 2 and 5 under S3 faults injected by a proxy in front of the real S3
 // server, during a distributed sync (two worker processes). The invariant poller reads the bucket
 // directly all along.
 describe('S3 faults during a distributed sync', { timeout: 150_000 }, () => {

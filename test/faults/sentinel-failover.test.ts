@@ -5,7 +5,7 @@ import { type SentinelRedis, startSentinelRedis } from '../support/sentinel-redi
 
 // Redis behind Sentinel (a primary, a replica, three sentinels) fails over mid-sync. The API and
 // the workers, given CONDASYNC_REDIS_URL=redis+sentinel://…, follow the sentinels to the new
-// primary and the sync converges (DESIGN §2 invariant 5).
+// primary and the sync converges (docs/design.md §5 invariant 5).
 describe('Redis Sentinel failover mid-sync', { timeout: 150_000 }, () => {
   let sentinel: SentinelRedis;
   let world: FaultWorld;

@@ -1,5 +1,5 @@
 // Watches a store (S3 or folder, read directly, never through a fault proxy) while a fault test
-// runs, and records every moment the publication invariants of DESIGN §2 do not hold:
+// runs, and records every moment the publication invariants of docs/design.md §5 do not hold:
 //   1. every package a published repodata.json lists exists with the listed size and sha256;
 //   2. no package key ever holds bytes that are not a known package's (partial or wrong bytes);
 //   3. (asked per sync) published metadata did not change while a sync that failed was running.
