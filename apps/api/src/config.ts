@@ -1,4 +1,10 @@
-import { EnvReader, type EnvSource, type LogLevelName, redactUrlCredentials } from '@condasync/env';
+import {
+  CHANNEL_TOKEN_RULE,
+  EnvReader,
+  type EnvSource,
+  type LogLevelName,
+  redactUrlCredentials,
+} from '@condasync/env';
 import { redactUrl } from '@condasync/mirror';
 import { redactRedisUrl, redisUrlProblem } from '@condasync/queue';
 import type { StoreSettings } from '@condasync/storage';
@@ -30,12 +36,6 @@ export interface ApiConfig {
   readonly secretKey: string | null;
 }
 
-/** conda sends tokens in URLs, so they are limited to what its token regex accepts. */
-const CHANNEL_TOKENS = {
-  pattern: /^[A-Za-z0-9-]+$/,
-  what: "letters, digits and '-' (what conda accepts in /t/<token>/ URLs)",
-  minLength: 16,
-};
 /** Shorter tokens are guessable; a deployment that sets tokens at all wants real ones. */
 const API_TOKENS = { pattern: /^[\x21-\x7e]+$/, what: 'printable ASCII without spaces', minLength: 16 };
 const MAX_AGE_LIMIT = 31_536_000;
@@ -51,7 +51,7 @@ export function loadApiConfig(env: EnvSource = process.env): ApiConfig {
   const redisUrl = read.redisUrl({ required: true, problem: redisUrlProblem }) ?? '';
   const store = read.store({ required: true }) ?? { url: '', s3Endpoint: null, s3Region: null };
   const apiTokens = read.tokens('CONDASYNC_API_TOKENS', API_TOKENS);
-  const channelTokens = read.tokens('CONDASYNC_CHANNEL_TOKENS', CHANNEL_TOKENS);
+  const channelTokens = read.tokens('CONDASYNC_CHANNEL_TOKENS', CHANNEL_TOKEN_RULE);
   const upstreamAllow = read.list('CONDASYNC_UPSTREAM_ALLOW');
   for (const prefix of upstreamAllow) {
     if (!/^(https?:\/\/[^/]|file:\/\/\/)/.test(prefix) || !URL.canParse(prefix)) {

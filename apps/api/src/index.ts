@@ -2,4 +2,5 @@
 export { type BuildAppOptions, buildApp } from './app.ts';
 export { type ApiConfig, loadApiConfig, redactApiConfig } from './config.ts';
 export { ApiError, ApiErrorCode, type ErrorBody } from './errors.ts';
+export { buildChannelServer, type ChannelServerOptions } from './serve/channel-server.ts';
 export { type RunningApiServer, startApiServer } from './server.ts';

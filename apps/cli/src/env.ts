@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { EnvReader, type EnvSource } from '@condasync/env';
+import { CHANNEL_TOKEN_RULE, EnvReader, type EnvSource } from '@condasync/env';
 import type { StoreSettings } from '@condasync/storage';
 
 /** Everything the CLI reads from the environment, read in this one place. */
@@ -12,6 +12,8 @@ export interface CliEnv {
   logFormat: 'pretty' | 'json';
   /** Bearer token for `--server` (one of the server's CONDASYNC_API_TOKENS). */
   apiToken: string | null;
+  /** CONDASYNC_CHANNEL_TOKENS, as the API reads it: `condasync serve` asks clients for one of them. */
+  channelTokens: readonly string[];
 }
 
 /** Reads the CLI's environment; throws one EnvError naming every bad variable. */
@@ -23,6 +25,7 @@ export function readCliEnv(env: EnvSource = process.env): CliEnv {
     workDir: read.text('CONDASYNC_WORK_DIR') ?? join(cacheHome, 'condasync'),
     logFormat: read.oneOf('CONDASYNC_LOG_FORMAT', ['pretty', 'json'], 'pretty'),
     apiToken: read.text('CONDASYNC_API_TOKEN') ?? null,
+    channelTokens: read.tokens('CONDASYNC_CHANNEL_TOKENS', CHANNEL_TOKEN_RULE),
   };
   read.finish();
   return cliEnv;

@@ -16,22 +16,34 @@ const HIDDEN_KEYS = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
 /**
  * The CLI's logger, on stderr so stdout stays for results. `pretty` prints one readable line per
  * record (`12:00:01 WARN message key=value`); `json` is pino's own output for log shippers.
- * `beforeWrite` lets the progress bar clear its line first.
+ * `beforeWrite` lets the progress bar clear its line first. With `logFile` (a sync config's
+ * `log_dir`) every record is also appended to that file as a JSON line.
  */
 export function createCliLogger(
   level: LogLevel,
   format: 'pretty' | 'json',
   beforeWrite?: () => void,
+  logFile?: string,
 ): pino.Logger {
-  if (format === 'json') return pino({ level, base: null }, pino.destination({ fd: 2, sync: true }));
-  const out = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      beforeWrite?.();
-      process.stderr.write(formatLine(chunk.toString('utf8')));
-      callback();
-    },
-  });
-  return pino({ level, base: null }, out);
+  const console: pino.DestinationStream =
+    format === 'json'
+      ? pino.destination({ fd: 2, sync: true })
+      : new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            beforeWrite?.();
+            process.stderr.write(formatLine(chunk.toString('utf8')));
+            callback();
+          },
+        });
+  if (logFile === undefined) return pino({ level, base: null }, console);
+  const file = pino.destination({ dest: logFile, append: true, mkdir: true, sync: true });
+  return pino(
+    { level, base: null },
+    pino.multistream([
+      { level, stream: console },
+      { level, stream: file },
+    ]),
+  );
 }
 
 function formatLine(line: string): string {

@@ -7,6 +7,7 @@ import { ExitCode, UsageError } from './commands/exit-codes.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { apiCommand, workerCommand } from './commands/roles.ts';
+import { serveCommand } from './commands/serve.ts';
 import { syncCommand, syncUsage } from './commands/sync.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { readCliEnv } from './env.ts';
@@ -22,6 +23,7 @@ Commands:
                    write the channel as a verified air-gap bundle (see condasync export --help)
   import SOURCE    publish a bundle (.tar, -, folder) or a folder of packages (see condasync import --help)
   verify -f FILE   re-hash the stored packages against the published repodata; --repair refetches
+  serve -f FILE    serve a mirror folder as a conda channel (see condasync serve --help)
   api              run the REST API and channel server (distributed mode)
   worker           run a worker: plan, package and finalize jobs (distributed mode)
 
@@ -47,6 +49,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     if (command === 'export') return await exportCommand(rest, readCliEnv(), out);
     if (command === 'import') return await importCommand(rest, readCliEnv(), out);
     if (command === 'verify') return await verifyCommand(rest, readCliEnv(), out);
+    if (command === 'serve') return await serveCommand(rest, readCliEnv(), out);
     if (command === 'worker') return await workerCommand();
     if (command === 'api') return await apiCommand();
     throw new UsageError(`unknown command "${command}"\n\n${usage}`);

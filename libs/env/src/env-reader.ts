@@ -17,6 +17,13 @@ export const MIN_SECRET_KEY_LENGTH = 32;
  * under the variable's name and returns a usable fallback, so that `finish()` can report every
  * problem at once. Values of secret variables are never put in a problem.
  */
+/** Channel tokens travel in URLs, so they are limited to what conda's token regex accepts. */
+export const CHANNEL_TOKEN_RULE = Object.freeze({
+  pattern: /^[A-Za-z0-9-]+$/,
+  what: "letters, digits and '-' (what conda accepts in /t/<token>/ URLs)",
+  minLength: 16,
+});
+
 export class EnvReader {
   readonly #env: EnvSource;
   readonly #problems: EnvProblem[] = [];

@@ -42,8 +42,8 @@ export function unauthorized(message: string): ApiError {
   });
 }
 
-export default fp<{ config: ApiConfig }>(
-  async (app, { config }) => {
+export default fp<{ config: ApiConfig; servesApi?: boolean }>(
+  async (app, { config, servesApi = true }) => {
     const isApiToken = tokenMatcher(config.apiTokens);
     const isChannelToken = tokenMatcher(config.channelTokens);
     app.decorate(
@@ -69,7 +69,7 @@ export default fp<{ config: ApiConfig }>(
     });
 
     app.addHook('onReady', async () => {
-      if (config.apiTokens.length === 0) {
+      if (servesApi && config.apiTokens.length === 0) {
         app.log.warn(
           'CONDASYNC_API_TOKENS is empty: /v1 and /admin are open to anyone who can reach this port',
         );

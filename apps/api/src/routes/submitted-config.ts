@@ -30,6 +30,14 @@ function localPathProblems(config: SyncConfig): ErrorDetail[] {
         'delta bundles are written to a local folder, which the API cannot offer; use `condasync sync` for delta exports',
     });
   }
+  for (const key of ['log_dir', 'server_log_dir', 'server_port'] as const) {
+    if (config[key] !== null) {
+      problems.push({
+        path: key,
+        message: `${key} is for \`condasync sync\` and \`condasync serve\` on your own machine; the API logs to stdout and listens on PORT`,
+      });
+    }
+  }
   return problems;
 }
 

@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   MirrorError,
@@ -15,6 +16,9 @@ import { openDestination } from './destination.ts';
 import { ExitCode, UsageError } from './exit-codes.ts';
 import { parseLogLevelFlag } from './log-level.ts';
 import { remoteSync } from './remote-sync.ts';
+
+/** The file in a config's `log_dir` that sync runs append their log to. */
+export const LOG_FILE_NAME = 'condasync.log';
 
 export const syncUsage = `Usage: condasync sync -f FILE [options]
 
@@ -91,7 +95,8 @@ export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.Writa
   }
   const level = pickLevel(values['log-level'], values.verbose === true, config);
   const progress = new ProgressReporter({ stream: process.stderr, logger: () => logger });
-  const logger = createCliLogger(level, env.logFormat, () => progress.clear());
+  const logFile = config.log_dir === null ? undefined : join(resolve(config.log_dir), LOG_FILE_NAME);
+  const logger = createCliLogger(level, env.logFormat, () => progress.clear(), logFile);
   const { store, channelPrefix } = openDestination(config, env);
   const cancel = new AbortController();
   const onSignal = (): void => cancel.abort(new MirrorError(MirrorErrorCode.Cancelled, 'interrupted'));
@@ -114,8 +119,13 @@ export async function syncCommand(argv: string[], env: CliEnv, out: NodeJS.Writa
       onProgress: (p) => progress.update(p),
     });
     progress.stop();
+    logger.info({ status: report.status }, 'sync ended');
     out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderSummary(report));
     return report.status === 'partial' ? ExitCode.Partial : ExitCode.Ok;
+  } catch (error) {
+    // The log file must tell how the run ended; main() prints the error for the terminal.
+    if (logFile !== undefined) logger.error({ err: (error as Error).message }, 'sync failed');
+    throw error;
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);

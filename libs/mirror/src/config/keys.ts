@@ -94,18 +94,20 @@ export const SYNC_CONFIG_KEY_TABLE = {
     schema: textSchema(),
     default: null,
     typeText: 'path',
-    doc: "Folder for the bundled server's access logs.",
+    doc:
+      "Folder for `condasync serve`'s access log: one JSON line per request in `<server_log_dir>/access.log`, " +
+      'appended across runs (rotate it with logrotate `copytruncate`), tokens in URLs redacted.',
     casSync: 'Same.',
-    notYet: 'write access logs to a folder (the API logs JSON to stdout)',
   },
   server_port: {
     origin: 'cas-sync',
     schema: rangeSchema('integer', LIMITS.server_port),
     default: null,
     typeText: rangeText('integer', LIMITS.server_port),
-    doc: 'Port of the bundled server started by the CLI. The API process takes its port from `PORT`.',
+    doc:
+      'Port of `condasync serve -f <config>`, which serves `mirror_dir` at `/conda/<dest_channel>/` ' +
+      '(default 8080; `--port` overrides). The API process takes its port from `PORT`.',
     casSync: 'Same.',
-    notYet: 'start a server from a sync config (`condasync api` takes its port from `PORT`)',
   },
   dest_site: {
     origin: 'cas-sync',
@@ -164,9 +166,10 @@ export const SYNC_CONFIG_KEY_TABLE = {
     schema: textSchema(),
     default: null,
     typeText: 'path',
-    doc: 'Folder for log files when the CLI runs the bundled server.',
+    doc:
+      "Folder for the CLI's own log file: `condasync sync -f` appends its log, as JSON lines, to " +
+      '`<log_dir>/condasync.log` besides printing it on stderr.',
     casSync: 'Same.',
-    notYet: 'write log files to a folder (it logs JSON to stderr)',
   },
   log_level: {
     origin: 'cas-sync',

@@ -139,6 +139,21 @@ describe('POST /v1/syncs', () => {
     );
   });
 
+  it('refuses the CLI-only log and server keys, naming each', async () => {
+    const response = await t.app.inject(
+      yaml(
+        `channels: [${PUBLIC_IP_CHANNEL}]\nlog_dir: /var/log/x\nserver_log_dir: /var/log/y\nserver_port: 8081\n`,
+      ),
+    );
+    assert.equal(response.statusCode, 400);
+    const { error } = response.json();
+    assert.equal(error.code, 'CONFIG_INVALID');
+    assert.deepEqual(
+      error.details.map((d: { path: string }) => d.path),
+      ['log_dir', 'server_log_dir', 'server_port'],
+    );
+  });
+
   it('refuses keys not supported yet (fetch_installers, …), naming each', async () => {
     const response = await t.app.inject(
       yaml(`channels: [${PUBLIC_IP_CHANNEL}]\nfetch_installers: true\ndir_names: [miniconda]\n`),
