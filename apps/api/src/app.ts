@@ -15,6 +15,7 @@ import condaRoutes from './routes/conda/index.ts';
 import { rewriteTokenUrl } from './routes/conda/token-url.ts';
 import healthRoutes from './routes/health/index.ts';
 import metricsRoutes from './routes/metrics/index.ts';
+import scheduleRoutes from './routes/schedules/index.ts';
 import syncRoutes from './routes/syncs/index.ts';
 import verificationRoutes from './routes/verifications/index.ts';
 import webRoutes from './routes/web/index.ts';
@@ -82,6 +83,11 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.register(syncRoutes, { prefix: '/v1/syncs', resolveHost: resolveWithSystem });
   app.register(cleanupRoutes, { prefix: '/v1/cleanups', resolveHost: resolveWithSystem });
   app.register(verificationRoutes, { prefix: '/v1/verifications', resolveHost: resolveWithSystem });
+  app.register(scheduleRoutes, {
+    prefix: '/v1/schedules',
+    resolveHost: resolveWithSystem,
+    queuePrefix: options.queuePrefix ?? config.queuePrefix ?? undefined,
+  });
   app.register(adminRoutes);
   app.register(webRoutes);
   return app;

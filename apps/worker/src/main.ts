@@ -15,6 +15,9 @@ import {
   type PlanJobData,
   QueueName,
   RedisOutageReporter,
+  SCHEDULE_QUEUE_NAME,
+  type ScheduleJobData,
+  ScheduleStore,
   SyncRegistry,
   settlesWithin,
   VERIFY_QUEUE,
@@ -30,6 +33,7 @@ import { cleanProcessor } from './processors/clean.ts';
 import { finalizeProcessor } from './processors/finalize.ts';
 import { packageProcessor } from './processors/package.ts';
 import { planProcessor } from './processors/plan.ts';
+import { scheduleProcessor } from './processors/schedule.ts';
 import { recordStalledFailure } from './processors/sync-job.ts';
 import { verifyProcessor } from './processors/verify.ts';
 import { WorkerReadiness } from './readiness.ts';
@@ -180,6 +184,17 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
       }),
     );
   }
+  if (serves.has('plan')) {
+    // Schedule ticks only submit plan jobs: the processes that plan fire the schedules too.
+    const schedules = new ScheduleStore(redis, { prefix: config.queuePrefix, seal });
+    workers.push(
+      new Worker<ScheduleJobData>(
+        SCHEDULE_QUEUE_NAME,
+        timed('schedule', scheduleProcessor(services, schedules, queues.plan)),
+        { ...workerOptions, concurrency: 1 },
+      ),
+    );
+  }
   if (serves.has('package')) {
     workers.push(
       new Worker<PackageJobData>(QueueName.package, timed(QueueName.package, packageProcessor(services)), {
@@ -216,8 +231,10 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
         { queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message },
         'job attempt failed',
       );
-      // A verification has no sync to end: its failure is its job's state.
-      if (worker.name !== VERIFY_QUEUE) void recordStalledFailure(services, job, error);
+      // A verification or a schedule tick has no sync to end: its failure is its job's state.
+      if (worker.name !== VERIFY_QUEUE && worker.name !== SCHEDULE_QUEUE_NAME) {
+        void recordStalledFailure(services, job, error);
+      }
     });
     worker.on('error', onError(`worker ${worker.name}`));
   }

@@ -27,6 +27,25 @@ export * from './queues.ts';
 export { isRedisUrl, parseRedisUrl, type RedisTarget, redactRedisUrl, redisUrlProblem } from './redis-url.ts';
 export { removeSyncJobs, removeWaitingJobs } from './remove-jobs.ts';
 export {
+  SCHEDULE_TICKS_KEPT,
+  type ScheduleRecord,
+  ScheduleStore,
+  type ScheduleTick,
+  type ScheduleTiming,
+} from './schedule-store.ts';
+export {
+  MIN_EVERY_MS,
+  runScheduleTick,
+  SCHEDULE_ID_PATTERN,
+  SCHEDULE_QUEUE_NAME,
+  type ScheduleJobData,
+  Schedules,
+  type ScheduleTimingInput,
+  type ScheduleView,
+  scheduleTimingProblems,
+  toTiming,
+} from './schedules.ts';
+export {
   CHANNEL_LOCK_RETRY_MS,
   CHANNEL_LOCK_TTL_MS,
   FINALIZE_JOB_OPTIONS,

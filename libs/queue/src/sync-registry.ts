@@ -453,6 +453,16 @@ export class SyncRegistry {
     return (await this.#redis.hget(key, 'status')) as SyncStatus | null;
   }
 
+  /** What holds the channel's lock (a sync or a cleanup) and its status; null when it is free. */
+  async channelLockHolder(
+    destChannel: string,
+  ): Promise<{ id: string; kind: 'sync' | 'cleanup'; status: SyncStatus | null } | null> {
+    const id = await this.#redis.get(`${this.#prefix}:lock:channel:${destChannel}`);
+    if (id === null) return null;
+    const kind = id.startsWith(CLEANUP_ID_PREFIX) ? 'cleanup' : 'sync';
+    return { id, kind, status: await this.#holderStatus(id) };
+  }
+
   async releaseChannelLock(destChannel: string, syncId: string): Promise<void> {
     const key = `${this.#prefix}:lock:channel:${destChannel}`;
     await this.#redis.eval(

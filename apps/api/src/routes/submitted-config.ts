@@ -61,7 +61,7 @@ function credentialProblems(config: SyncConfig): ErrorDetail[] {
 }
 
 /**
- * A sync config sent to the API (POST /v1/syncs, /v1/cleanups, /v1/verifications), parsed and checked:
+ * A sync config sent to the API (POST /v1/syncs, /v1/cleanups, /v1/verifications, /v1/schedules), parsed and checked:
  * every problem with its key path, keys for local runs refused, every upstream allowed by
  * CONDASYNC_UPSTREAM_ALLOW, and credentials only when they can be stored sealed.
  */
@@ -69,13 +69,14 @@ export async function submittedConfig(
   app: FastifyInstance,
   text: string,
   resolveHost: HostResolver,
+  sourceName = 'request body',
 ): Promise<SyncConfig> {
   if (text.trim() === '') {
     throw new ApiError(ApiErrorCode.ConfigInvalid, 'the request body is empty; send a sync config', {
       details: [{ path: '', message: 'send the sync config as application/yaml or application/json' }],
     });
   }
-  const config = parseSyncConfig(text, { sourceName: 'request body' });
+  const config = parseSyncConfig(text, { sourceName });
   const localPaths = localPathProblems(config);
   if (localPaths.length > 0) {
     throw new ApiError(ApiErrorCode.ConfigInvalid, 'invalid sync config: keys for local runs only', {
