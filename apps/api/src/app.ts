@@ -44,6 +44,13 @@ export interface BuildAppOptions {
 /** Longest URL parameter the router accepts: a 255-character filename, percent-encoded throughout. */
 export const MAX_CHANNEL_PARAM_LENGTH = 3 * 255;
 
+/** Router options channel URLs need; the API and `condasync serve` (serve/channel-server.ts) share them. */
+export const CHANNEL_ROUTER_OPTIONS = Object.freeze({
+  ignoreTrailingSlash: true,
+  ignoreDuplicateSlashes: true,
+  maxParamLength: MAX_CHANNEL_PARAM_LENGTH,
+});
+
 /**
  * Builds the API as a Fastify instance with every plugin and route registered. It never listens:
  * server.ts does that, and tests use `app.inject()`. Close it with `app.close()`.
@@ -58,11 +65,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     // to 128 characters and filenames to 255 (routes/conda/file-policy.ts); Fastify's default of
     // 100 answered 414 for them. A parameter is measured as sent, so a percent-encoded filename
     // may take three characters per byte: longer ones cannot name a channel file anyway.
-    routerOptions: {
-      ignoreTrailingSlash: true,
-      ignoreDuplicateSlashes: true,
-      maxParamLength: MAX_CHANNEL_PARAM_LENGTH,
-    },
+    routerOptions: CHANNEL_ROUTER_OPTIONS,
   }) as unknown as FastifyInstance;
 
   app.decorate('apiConfig', config);

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { type CleanReportView, CleanupStatus, type CleanupView } from './cleanup-view.ts';
-import { type ConfigSeal, ConfigSealError, isSealed } from './config-seal.ts';
+import { type ConfigSeal, openStoredConfig } from './config-seal.ts';
 import { DEFAULT_QUEUE_PREFIX } from './queues.ts';
 
 /** How long an ended cleanup stays readable (GET /v1/cleanups/:id). */
@@ -49,11 +49,7 @@ export class CleanupRegistry {
 
   async config(id: string): Promise<unknown | null> {
     const text = await this.#redis.hget(this.#key(id), 'config');
-    if (text === null) return null;
-    if (!isSealed(text)) return JSON.parse(text) as unknown;
-    if (this.#seal === null)
-      throw new ConfigSealError('the stored config is sealed, and this process has no CONDASYNC_SECRET_KEY');
-    return JSON.parse(this.#seal.open(text)) as unknown;
+    return text === null ? null : openStoredConfig(text, this.#seal);
   }
 
   async status(id: string): Promise<CleanupStatus | null> {

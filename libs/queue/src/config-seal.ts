@@ -60,3 +60,17 @@ export class ConfigSeal {
 export function isSealed(text: string): boolean {
   return text.startsWith(SEALED_PREFIX);
 }
+
+/**
+ * A stored config back as an object: sealed text opened with `seal`, or plain JSON (stored before
+ * sealing, or without a key). Throws ConfigSealError when it is sealed and there is no seal.
+ */
+export function openStoredConfig(text: string, seal: ConfigSeal | null): unknown {
+  if (!isSealed(text)) return JSON.parse(text) as unknown;
+  if (seal === null) {
+    throw new ConfigSealError(
+      'the stored config is sealed, and this process has no CONDASYNC_SECRET_KEY to open it (the API and the workers must share one)',
+    );
+  }
+  return JSON.parse(seal.open(text)) as unknown;
+}

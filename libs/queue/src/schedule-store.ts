@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { type ConfigSeal, ConfigSealError, isSealed } from './config-seal.ts';
+import { type ConfigSeal, openStoredConfig } from './config-seal.ts';
 import { DEFAULT_QUEUE_PREFIX } from './queues.ts';
 
 /** When a schedule fires: a cron pattern (with an optional time zone) or a fixed interval. */
@@ -107,14 +107,7 @@ export class ScheduleStore {
   /** The config a tick submits; null when the schedule is gone. */
   async config(id: string): Promise<unknown | null> {
     const text = await this.#redis.hget(this.#key(id), 'config');
-    if (text === null) return null;
-    if (!isSealed(text)) return JSON.parse(text) as unknown;
-    if (this.#seal === null) {
-      throw new ConfigSealError(
-        'the stored schedule config is sealed, and this process has no CONDASYNC_SECRET_KEY to open it',
-      );
-    }
-    return JSON.parse(this.#seal.open(text)) as unknown;
+    return text === null ? null : openStoredConfig(text, this.#seal);
   }
 
   /** False when there was no such schedule. */

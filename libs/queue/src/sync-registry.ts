@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { CLEANUP_ID_PREFIX } from './cleanup-view.ts';
-import { type ConfigSeal, ConfigSealError, isSealed } from './config-seal.ts';
+import { type ConfigSeal, openStoredConfig } from './config-seal.ts';
 import { DEFAULT_QUEUE_PREFIX } from './queues.ts';
 import {
   type FailureView,
@@ -194,14 +194,7 @@ export class SyncRegistry {
 
   async config(id: string): Promise<unknown | null> {
     const text = await this.#redis.hget(this.#sync(id), 'config');
-    if (text === null) return null;
-    if (!isSealed(text)) return JSON.parse(text) as unknown;
-    if (this.#seal === null) {
-      throw new ConfigSealError(
-        'the stored config is sealed, and this process has no CONDASYNC_SECRET_KEY to open it (the API and the workers must share one)',
-      );
-    }
-    return JSON.parse(this.#seal.open(text)) as unknown;
+    return text === null ? null : openStoredConfig(text, this.#seal);
   }
 
   async status(id: string): Promise<SyncStatus | null> {

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { MAX_CHANNEL_PARAM_LENGTH } from '../app.ts';
+import { CHANNEL_ROUTER_OPTIONS } from '../app.ts';
 import type { ApiConfig } from '../config.ts';
 import { type LoggerChoice, type LogStream, loggerOptions } from '../logging.ts';
 import authPlugin from '../plugins/auth.ts';
@@ -48,11 +48,7 @@ export function buildChannelServer(options: ChannelServerOptions): FastifyInstan
     rewriteUrl: rewriteTokenUrl,
     // Fastify's own request lines would double the access log; errors are still logged.
     disableRequestLogging: true,
-    routerOptions: {
-      ignoreTrailingSlash: true,
-      ignoreDuplicateSlashes: true,
-      maxParamLength: MAX_CHANNEL_PARAM_LENGTH,
-    },
+    routerOptions: CHANNEL_ROUTER_OPTIONS,
   }) as unknown as FastifyInstance;
   app.decorate('apiConfig', config);
   if (options.accessLog !== undefined) logAccess(app, options.accessLog);
