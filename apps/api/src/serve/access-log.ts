@@ -7,18 +7,22 @@ import { type LogStream, redactRequestUrl } from '../logging.ts';
  * values redacted, so a `/t/<token>/` request is visible as such without its token.
  */
 export function logAccess(app: FastifyInstance, stream: LogStream): void {
-  app.addHook('onResponse', async (request, reply) => {
-    const length = reply.getHeader('content-length');
-    const line = {
-      time: new Date().toISOString(),
-      remote: request.ip,
-      method: request.method,
-      url: redactRequestUrl(request.originalUrl),
-      status: reply.statusCode,
-      bytes: length === undefined ? null : Number(length),
-      ms: Math.round(reply.elapsedTime * 10) / 10,
-      agent: request.headers['user-agent'] ?? null,
-    };
-    stream.write(`${JSON.stringify(line)}\n`);
+  // On the socket's 'close', not in onResponse: Fastify runs onResponse on 'finish' only, which a
+  // client that hangs up as soon as it has every byte (curl) often beats, and that line was lost.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.raw.once('close', () => {
+      const length = reply.getHeader('content-length');
+      const line = {
+        time: new Date().toISOString(),
+        remote: request.ip,
+        method: request.method,
+        url: redactRequestUrl(request.originalUrl),
+        status: reply.statusCode,
+        bytes: length === undefined ? null : Number(length),
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        agent: request.headers['user-agent'] ?? null,
+      };
+      stream.write(`${JSON.stringify(line)}\n`);
+    });
   });
 }

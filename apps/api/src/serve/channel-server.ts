@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { CHANNEL_ROUTER_OPTIONS } from '../app.ts';
 import type { ApiConfig } from '../config.ts';
 import { type LoggerChoice, type LogStream, loggerOptions } from '../logging.ts';
@@ -47,7 +47,7 @@ export function buildChannelServer(options: ChannelServerOptions): FastifyInstan
     logger: loggerOptions(options.logger, config.logLevel),
     rewriteUrl: rewriteTokenUrl,
     // Fastify's own request lines would double the access log; errors are still logged.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: CHANNEL_ROUTER_OPTIONS,
   }) as unknown as FastifyInstance;
   app.decorate('apiConfig', config);
