@@ -1,5 +1,5 @@
 import type { JobsOptions } from 'bullmq';
-import { type ConfigSeal, ConfigSealError, isSealed } from './config-seal.ts';
+import { type ConfigSeal, openStoredConfig } from './config-seal.ts';
 
 /*
  * Verification jobs (POST /v1/verifications): re-hash a destination channel's stored packages
@@ -34,11 +34,5 @@ export function sealJobConfig(config: unknown, seal: ConfigSeal | null): string 
 
 /** The config a job carries, opened; throws ConfigSealError when it is sealed and there is no seal. */
 export function openJobConfig(text: string, seal: ConfigSeal | null): unknown {
-  if (!isSealed(text)) return JSON.parse(text) as unknown;
-  if (seal === null) {
-    throw new ConfigSealError(
-      'the job config is sealed, and this process has no CONDASYNC_SECRET_KEY to open it (the API and the workers must share one)',
-    );
-  }
-  return JSON.parse(seal.open(text)) as unknown;
+  return openStoredConfig(text, seal);
 }
