@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { type FileHandle, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { copyFile, type FileHandle, link, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { abortedError, StorageError, StorageErrorCode, wrapBackendError } from './errors.ts';
@@ -278,6 +278,44 @@ export class FsObjectStore implements ObjectStore {
     } catch (error) {
       throw wrapBackendError(error, 'list', prefix, this.description);
     }
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<boolean> {
+    validateKey(fromKey);
+    validateKey(toKey);
+    return timed(this.#onOperation, 'copy', async () => {
+      const temporary = join(this.#tmpDirectory, randomUUID());
+      try {
+        await this.#prepare();
+        // A hard link shares the inode, so the sidecar's identity check holds for the copy too, and
+        // puts never modify a file in place (they rename a new one in), so the copy never changes.
+        const source = join(this.#root, fromKey);
+        try {
+          await link(source, temporary);
+        } catch {
+          // Absent (or a folder of other keys), or a filesystem that refuses hard links.
+          if ((await statFile(source)) === undefined) return false;
+          await copyFile(source, temporary);
+        }
+        const file = await stat(temporary, { bigint: true });
+        // Read after linking: the sidecar must describe the very inode we hold.
+        const metadata = await readSidecar(this.#metaDirectory, fromKey, file);
+        await this.#locks.withLock(
+          toKey,
+          async (lock) => {
+            await renameIntoPlace(temporary, join(this.#root, toKey), toKey);
+            if (metadata === undefined) await removeSidecar(this.#metaDirectory, toKey);
+            else await lock.releaseInto(sidecarPath(this.#metaDirectory, toKey));
+          },
+          metadata === undefined ? undefined : sidecarJson(file, metadata),
+        );
+        if (this.#fsync) await this.#directorySync.sync(dirname(join(this.#root, toKey)));
+        return true;
+      } catch (error) {
+        await unlink(temporary).catch(() => {});
+        throw wrapBackendError(error, 'copy', toKey, this.description);
+      }
+    });
   }
 
   async delete(key: string): Promise<void> {

@@ -79,6 +79,13 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectInfo | null>;
   /** Every object whose key starts with `prefix`, in UTF-8 byte order of keys; pages internally. */
   list(prefix: string, options?: ListOptions): AsyncGenerator<ObjectInfo>;
+  /**
+   * Copies the object at `fromKey` to `toKey` inside the store, its bytes never passing through the
+   * caller (S3 CopyObject, up to 5 GiB; a hard link on the filesystem), with its sha256, content type
+   * and cache control. A previous object at `toKey` is replaced whole. False, and nothing written,
+   * when `fromKey` is absent.
+   */
+  copy(fromKey: string, toKey: string): Promise<boolean>;
   /** Removes the object; an absent object is not an error. */
   delete(key: string): Promise<void>;
   /** Releases sockets and other resources; the store must not be used afterwards. */
@@ -89,7 +96,7 @@ export type OperationOutcome = 'ok' | 'error';
 
 /**
  * Metrics hook: called once per backend operation with its duration in seconds. `op` is one of
- * put, put_conditional, get, head, list (once per page), delete. `get` is timed until the body
+ * put, put_conditional, get, head, list (once per page), copy, delete. `get` is timed until the body
  * starts, not while it is consumed.
  */
 export type OperationHook = (op: string, seconds: number, outcome: OperationOutcome) => void;

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -323,6 +324,28 @@ export class S3ObjectStore implements ObjectStore {
       }
       continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (continuationToken !== undefined);
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<boolean> {
+    validateKey(fromKey);
+    validateKey(toKey);
+    return timed(this.#onOperation, 'copy', async () => {
+      try {
+        await this.#client.send(
+          new CopyObjectCommand({
+            Bucket: this.#bucket,
+            Key: this.#objectKey(toKey),
+            // URL-encoded "bucket/key"; COPY keeps the sha256 metadata, content type and cache control.
+            CopySource: encodeURIComponent(`${this.#bucket}/${this.#objectKey(fromKey)}`),
+            MetadataDirective: 'COPY',
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isS3NotFound(error)) return false;
+        throw mapS3Error(error, 'copy', toKey, this.description);
+      }
+    });
   }
 
   async delete(key: string): Promise<void> {

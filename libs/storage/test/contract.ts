@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe } from 'node:test';
 import type { ObjectStore, OperationHook } from '../src/index.ts';
 import { registerConditionalContract } from './contract-conditional.ts';
+import { registerCopyContract } from './contract-copy.ts';
 import { registerReadContract } from './contract-reads.ts';
 import { registerWriteContract } from './contract-writes.ts';
 
@@ -54,5 +55,6 @@ export function runObjectStoreContract(
     registerWriteContract(context);
     registerReadContract(context);
     registerConditionalContract(context, options);
+    registerCopyContract(context);
   });
 }
