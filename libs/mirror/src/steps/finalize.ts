@@ -20,7 +20,8 @@ import {
   publishJsonWithZst,
   writeHashed,
 } from './finalize/publish.ts';
-import { listStoredShards, publishShards } from './finalize/shards.ts';
+import { listStoredShards, publishShards, SHARDS_FOLDER } from './finalize/shards.ts';
+import { MetadataTransaction } from './finalize/undo.ts';
 
 export interface FinalizeInput {
   subdir: string;
@@ -116,7 +117,15 @@ export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext)
     return path;
   };
   const subdirPrefix = `${ctx.channelPrefix}${input.subdir}/`;
-  const publish = { store: ctx.store, signal: ctx.signal };
+  // Shard files are content-addressed (an existing one never changes, a new one is harmless and
+  // ends its grace period unlisted): only the subdir's mutable files need their old version kept.
+  const transaction = new MetadataTransaction({
+    store: ctx.store,
+    name: `${ctx.channelPrefix}${input.subdir}`,
+    guarded: (key) => key.startsWith(subdirPrefix) && !key.startsWith(`${subdirPrefix}${SHARDS_FOLDER}`),
+    logger: ctx.logger,
+  });
+  const publish = { store: transaction.store, signal: ctx.signal };
   const written: string[] = [];
   const note = (changed: boolean, ...names: string[]): void => {
     if (changed) written.push(...names);
@@ -214,6 +223,7 @@ export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext)
         publish,
       )
     ).map((key) => key.slice(subdirPrefix.length));
+    await transaction.commit();
 
     // Only now, with the new index published, may unlisted shard files start their countdown.
     const unlisted = [...storedShards].filter((name) => !referencedShards.has(name)).sort();
@@ -241,6 +251,10 @@ export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext)
       removedOutputs,
       ...(shards === undefined ? {} : { shards }),
     };
+  } catch (error) {
+    // Invariant 3: a failed publish leaves the previously published metadata as it was.
+    await transaction.rollback();
+    throw error;
   } finally {
     await Promise.all(scratch.map((path) => rm(path, { force: true })));
   }

@@ -23,6 +23,10 @@ function recording(store: ObjectStore): { store: ObjectStore; log: string[] } {
     get: (key, options) => store.get(key, options),
     head: (key) => store.head(key),
     list: (prefix) => store.list(prefix),
+    copy: (fromKey, toKey) => {
+      log.push(`copy ${fromKey} ${toKey}`);
+      return store.copy(fromKey, toKey);
+    },
     delete: (key) => {
       log.push(`delete ${key}`);
       return store.delete(key);
@@ -94,7 +98,7 @@ describe('finalizeSubdir', () => {
       log.length = 0;
       await finalizeSubdir({ subdir: 'noarch', info: {}, removed: [], records, zstdLevel: 3 }, ctx);
       assert.deepEqual(
-        log.filter((line) => line.startsWith('delete')),
+        log.filter((line) => line.startsWith('delete chan/')),
         [],
       );
 
