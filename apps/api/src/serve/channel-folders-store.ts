@@ -51,6 +51,10 @@ export class ChannelFoldersStore implements ObjectStore {
     throw readOnly('putConditional');
   }
 
+  async copy(): Promise<boolean> {
+    throw readOnly('copy');
+  }
+
   async delete(): Promise<void> {
     throw readOnly('delete');
   }
