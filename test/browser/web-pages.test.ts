@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { DistributedHarness } from '../support/distributed-harness.ts';
 import { type FixtureUpstream, startFixtureUpstream } from '../support/fixture-upstream.ts';
-import { type RunningRole, startRole } from '../support/roles.ts';
+import type { RunningRole } from '../support/roles.ts';
 import { launchBrowser, type TestBrowser, withScreenshotOnFailure } from './support/browser.ts';
 import { HOSTILE_LICENSE, writeHostileChannel } from './support/hostile-channel.ts';
 import { saveReadmeScreenshot } from './support/readme-screenshots.ts';
@@ -27,14 +27,7 @@ describe('the web page in a real browser', () => {
     upstreamRoot = await writeHostileChannel();
     upstream = await startFixtureUpstream({ root: upstreamRoot });
     harness = await DistributedHarness.create('browser');
-    api = await startRole('api', {
-      ...harness.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      CONDASYNC_API_TOKENS: TOKEN,
-      CONDASYNC_UPSTREAM_ALLOW: upstream.url,
-    });
-    base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(api.output())![1]!;
+    ({ api, base } = await harness.startApi({ token: TOKEN, upstreamUrl: upstream.url }));
     await harness.startWorkers(1);
     browser = await launchBrowser();
     page = await browser.newPage();

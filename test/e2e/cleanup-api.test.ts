@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { CleanReportView, CleanupView, SyncView } from '@condasync/queue';
 import { DistributedHarness } from '../support/distributed-harness.ts';
 import { type FixtureUpstream, startFixtureUpstream } from '../support/fixture-upstream.ts';
-import { type RunningRole, startRole } from '../support/roles.ts';
+import type { RunningRole } from '../support/roles.ts';
 
 const testRecipes = join(import.meta.dirname, '../fixtures/conda-test-data/conda/tests/data/test-recipes');
 const TOKEN = 'e2e-cleanup-token-0123456789';
@@ -25,14 +25,7 @@ describe('cleanups through the REST API, on S3', () => {
   before(async () => {
     upstream = await startFixtureUpstream({ root: testRecipes });
     harness = await DistributedHarness.create('e2e-clean');
-    api = await startRole('api', {
-      ...harness.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      CONDASYNC_API_TOKENS: TOKEN,
-      CONDASYNC_UPSTREAM_ALLOW: upstream.url,
-    });
-    base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(api.output())![1]!;
+    ({ api, base } = await harness.startApi({ token: TOKEN, upstreamUrl: upstream.url }));
     await harness.startWorkers(1);
   });
 

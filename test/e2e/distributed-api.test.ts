@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { SyncView } from '@condasync/queue';
 import { DistributedHarness } from '../support/distributed-harness.ts';
 import { type FixtureUpstream, startFixtureUpstream } from '../support/fixture-upstream.ts';
-import { type RunningRole, startRole } from '../support/roles.ts';
+import type { RunningRole } from '../support/roles.ts';
 
 const fixtures = join(import.meta.dirname, '../fixtures/conda-test-data/conda/tests/data');
 const formatRepo = join(fixtures, 'conda_format_repo');
@@ -29,14 +29,7 @@ describe('distributed mode through the REST API', () => {
   before(async () => {
     upstream = await startFixtureUpstream({ root: formatRepo, token: UPSTREAM_TOKEN });
     harness = await DistributedHarness.create('e2e-api');
-    api = await startRole('api', {
-      ...harness.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      CONDASYNC_API_TOKENS: TOKEN,
-      CONDASYNC_UPSTREAM_ALLOW: upstream.url,
-    });
-    base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(api.output())![1]!;
+    ({ api, base } = await harness.startApi({ token: TOKEN, upstreamUrl: upstream.url }));
     await harness.startWorkers(3);
     configDir = await mkdtemp(join(tmpdir(), 'condasync-api-e2e-'));
   });

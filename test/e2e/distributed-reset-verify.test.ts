@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { SyncView } from '@condasync/queue';
 import { DistributedHarness } from '../support/distributed-harness.ts';
 import { type FixtureUpstream, startFixtureUpstream } from '../support/fixture-upstream.ts';
-import { type RunningRole, startRole } from '../support/roles.ts';
+import type { RunningRole } from '../support/roles.ts';
 
 const testRecipes = join(import.meta.dirname, '../fixtures/conda-test-data/conda/tests/data/test-recipes');
 const TOKEN = 'e2e-verify-token-0123456789';
@@ -44,14 +44,7 @@ describe('POST /v1/syncs?reset=true and /v1/verifications', () => {
   before(async () => {
     upstream = await startFixtureUpstream({ root: testRecipes });
     harness = await DistributedHarness.create('e2e-verify');
-    api = await startRole('api', {
-      ...harness.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      CONDASYNC_API_TOKENS: TOKEN,
-      CONDASYNC_UPSTREAM_ALLOW: upstream.url,
-    });
-    base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(api.output())![1]!;
+    ({ api, base } = await harness.startApi({ token: TOKEN, upstreamUrl: upstream.url }));
     await harness.startWorkers(1);
   });
 

@@ -62,6 +62,28 @@ export class DistributedHarness {
     return new DistributedHarness(env, bucket, await mkdtemp(join(tmpdir(), 'condasync-e2e-')), redisUrl);
   }
 
+  /**
+   * Starts `condasync api` on a free loopback port with this harness's environment, the given API
+   * token and `upstreamUrl` allowed; `base` is its address.
+   */
+  async startApi(options: {
+    token: string;
+    upstreamUrl: string;
+    env?: Record<string, string>;
+  }): Promise<{ api: RunningRole; base: string }> {
+    const api = await startRole('api', {
+      ...this.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      CONDASYNC_API_TOKENS: options.token,
+      CONDASYNC_UPSTREAM_ALLOW: options.upstreamUrl,
+      ...options.env,
+    });
+    const base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(api.output())?.[1];
+    if (base === undefined) throw new Error(`the API did not say where it listens:\n${api.output()}`);
+    return { api, base };
+  }
+
   /** Starts `count` worker processes; `extraEnv` overrides the harness's environment. */
   async startWorkers(count: number, extraEnv: Record<string, string> = {}): Promise<RunningRole[]> {
     const started = await Promise.all(
