@@ -1,3 +1,4 @@
+import { redactUrlCredentials } from '@condasync/env';
 // CONDASYNC_REDIS_URL names either one Redis (`redis://`, `rediss://`) or a Sentinel set:
 //   redis+sentinel://[[user]:password@]host1:26379[,host2:26379…]/<master-name>[?db=N&sentinelPassword=…]
 // (`rediss+sentinel://` for TLS to the data nodes and the sentinels). The credentials before `@`
@@ -59,7 +60,9 @@ export function parseRedisUrl(url: string): RedisTarget {
     throw invalid(
       /^rediss?\+sentinel:\/\//.test(url)
         ? `'${redactRedisUrl(url)}' is not a valid Redis Sentinel URL: expected ${SYNTAX}`
-        : `the value is not a Redis URL: expected ${SYNTAX}`,
+        : URL.canParse(url)
+          ? `'${redactUrlCredentials(url)}' is not a redis:// or rediss:// URL (nor redis+sentinel://): expected ${SYNTAX}`
+          : `the value is not a Redis URL: expected ${SYNTAX}`,
     );
   }
   const [, scheme, userinfo, hostList, masterName, query] = match as unknown as [

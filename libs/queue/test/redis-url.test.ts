@@ -42,7 +42,14 @@ describe('CONDASYNC_REDIS_URL parsing', () => {
 
   test('bad URLs get an error naming the problem and the syntax, never the password', () => {
     for (const [url, expected] of [
-      ['http://h:6379', /^the value is not a Redis URL: expected redis:\/\/host:6379.*redis\+sentinel:\/\//],
+      [
+        'http://u:hunter2@h:6379',
+        /^'http:\/\/u:\*\*\*@h:6379\/' is not a redis:\/\/ or rediss:\/\/ URL.*redis\+sentinel:\/\//,
+      ],
+      [
+        'not a url at all',
+        /^the value is not a Redis URL: expected redis:\/\/host:6379.*redis\+sentinel:\/\//,
+      ],
       ['redis+sentinel://:hunter2@h1:26379', /is not a valid Redis Sentinel URL/],
       ['redis+sentinel://:hunter2@h1:99999/m', /sentinel address 'h1:99999'/],
       ['redis+sentinel://h1,h/2:1/m', /is not a valid Redis Sentinel URL/],
