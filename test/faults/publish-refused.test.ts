@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FaultWorld } from '../support/fault-world.ts';
 
-// DESIGN §2 invariant 3 under a refused publish: finalize keeps the previous version of each
+// docs/design.md §5 invariant 3 under a refused publish: finalize keeps the previous version of each
 // metadata file it overwrites and puts them all back when the last write (repodata.json) fails.
 describe('publish refused by S3', { timeout: 150_000 }, () => {
   let world: FaultWorld;
