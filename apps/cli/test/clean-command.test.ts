@@ -1,29 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
+import { condasync } from './support/run-cli.ts';
 
-const run = promisify(execFile);
-const bin = join(import.meta.dirname, '../bin/condasync.js');
 const testRecipes = join(
   import.meta.dirname,
   '../../../test/fixtures/conda-test-data/conda/tests/data/test-recipes',
 );
-
-async function condasync(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('condasync clean', () => {
   let dir: string;

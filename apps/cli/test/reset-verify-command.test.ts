@@ -1,32 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { type FixtureUpstream, startFixtureUpstream } from '../../../test/support/fixture-upstream.ts';
+import { condasync } from './support/run-cli.ts';
 
-const run = promisify(execFile);
-const bin = join(import.meta.dirname, '../bin/condasync.js');
 const testRecipes = join(
   import.meta.dirname,
   '../../../test/fixtures/conda-test-data/conda/tests/data/test-recipes',
 );
 const victim = 'noarch/dependency-2.0-0.conda';
-
-/** Runs the real CLI as a user would; never throws on a non-zero exit. */
-async function condasync(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args, '-l', 'error'], {
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** Flips one byte in the middle of a file, in place: same size, other sha256 (bit rot). */
 async function flipByte(path: string): Promise<void> {

@@ -1,27 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
+import { condasync } from './support/run-cli.ts';
 
-const run = promisify(execFile);
-const bin = join(import.meta.dirname, '../bin/condasync.js');
 const fixtures = join(import.meta.dirname, '../../../test/fixtures/conda-test-data/conda/tests/data');
-
-/** Runs the real CLI as a user would; never throws on a non-zero exit. */
-async function condasync(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('condasync CLI', () => {
   let dir: string;
