@@ -14,6 +14,7 @@ import cleanupRoutes from './routes/cleanups/index.ts';
 import condaRoutes from './routes/conda/index.ts';
 import { rewriteTokenUrl } from './routes/conda/token-url.ts';
 import healthRoutes from './routes/health/index.ts';
+import importRoutes from './routes/imports/index.ts';
 import metricsRoutes from './routes/metrics/index.ts';
 import scheduleRoutes from './routes/schedules/index.ts';
 import syncRoutes from './routes/syncs/index.ts';
@@ -86,6 +87,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.register(syncRoutes, { prefix: '/v1/syncs', resolveHost: resolveWithSystem });
   app.register(cleanupRoutes, { prefix: '/v1/cleanups', resolveHost: resolveWithSystem });
   app.register(verificationRoutes, { prefix: '/v1/verifications', resolveHost: resolveWithSystem });
+  app.register(importRoutes, { prefix: '/v1/imports' });
   app.register(scheduleRoutes, {
     prefix: '/v1/schedules',
     resolveHost: resolveWithSystem,

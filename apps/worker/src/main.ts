@@ -10,6 +10,8 @@ import {
   closeRedis,
   createRedisConnection,
   type FinalizeJobData,
+  IMPORT_QUEUE,
+  type ImportJobData,
   isRedisConnectionError,
   type PackageJobData,
   type PlanJobData,
@@ -31,6 +33,7 @@ import { startWorkerHttpServer } from './http-server.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { cleanProcessor } from './processors/clean.ts';
 import { finalizeProcessor } from './processors/finalize.ts';
+import { importProcessor } from './processors/import.ts';
 import { packageProcessor } from './processors/package.ts';
 import { planProcessor } from './processors/plan.ts';
 import { scheduleProcessor } from './processors/schedule.ts';
@@ -215,6 +218,15 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
       ),
     );
   }
+  if (serves.has('finalize')) {
+    // Imports publish metadata as finalize jobs do, so the finalize workers take them.
+    workers.push(
+      new Worker<ImportJobData>(IMPORT_QUEUE, timed('import', importProcessor(services)), {
+        ...workerOptions,
+        concurrency: 1,
+      }),
+    );
+  }
   if (serves.has('clean')) {
     const cleanups = new CleanupRegistry(redis, { prefix: config.queuePrefix, seal });
     workers.push(
@@ -231,8 +243,12 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
         { queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message },
         'job attempt failed',
       );
-      // A verification or a schedule tick has no sync to end: its failure is its job's state.
-      if (worker.name !== VERIFY_QUEUE && worker.name !== SCHEDULE_QUEUE_NAME) {
+      // A verification, an import or a schedule tick has no sync to end: its failure is its job's state.
+      if (
+        worker.name !== VERIFY_QUEUE &&
+        worker.name !== IMPORT_QUEUE &&
+        worker.name !== SCHEDULE_QUEUE_NAME
+      ) {
         void recordStalledFailure(services, job, error);
       }
     });

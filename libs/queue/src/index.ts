@@ -23,6 +23,15 @@ export {
   settlesWithin,
 } from './connection.ts';
 export { QueueError, QueueErrorCode } from './errors.ts';
+export {
+  bundleKeyProblem,
+  IMPORT_ID_PATTERN,
+  IMPORT_JOB_OPTIONS,
+  IMPORT_QUEUE,
+  type ImportJobData,
+  newImportId,
+} from './import-jobs.ts';
+export { type ChannelLockHolderKind, IMPORT_ID_PREFIX, JOB_HOLDER_KINDS } from './lock-holders.ts';
 export * from './queues.ts';
 export { isRedisUrl, parseRedisUrl, type RedisTarget, redactRedisUrl, redisUrlProblem } from './redis-url.ts';
 export { removeSyncJobs, removeWaitingJobs } from './remove-jobs.ts';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { CLEANUP_ID_PREFIX } from './cleanup-view.ts';
 import { type ConfigSeal, openStoredConfig } from './config-seal.ts';
+import { type ChannelLockHolderKind, JOB_HOLDER_KINDS } from './lock-holders.ts';
 import { DEFAULT_QUEUE_PREFIX } from './queues.ts';
 import {
   type FailureView,
@@ -440,19 +441,47 @@ export class SyncRegistry {
 
   /** A lock holder is a sync or a cleanup (cleanup-registry.ts); each keeps its status in its own hash. */
   async #holderStatus(holder: string): Promise<SyncStatus | null> {
+    const jobHolder = JOB_HOLDER_KINDS.find((kind) => holder.startsWith(kind.prefix));
+    if (jobHolder !== undefined) return (await this.#redis.get(this.#jobHolder(holder))) as SyncStatus | null;
     const key = holder.startsWith(CLEANUP_ID_PREFIX)
       ? `${this.#prefix}:cleanup:${holder}`
       : this.#sync(holder);
     return (await this.#redis.hget(key, 'status')) as SyncStatus | null;
   }
 
-  /** What holds the channel's lock (a sync or a cleanup) and its status; null when it is free. */
+  #jobHolder(holder: string): string {
+    return `${this.#prefix}:lock-holder:${holder}`;
+  }
+
+  /**
+   * Takes the channel lock for a job that has no registry record of its own (an import): the job
+   * is marked `running` for as long as the lock lives, so another writer waits for it instead of
+   * taking over, and a holder that died is taken over once both expire. Re-entrant like a sync's.
+   */
+  async acquireChannelLockForJob(destChannel: string, holder: string, ttlMs: number): Promise<boolean> {
+    if (!JOB_HOLDER_KINDS.some((kind) => holder.startsWith(kind.prefix)))
+      throw new Error(`'${holder}' is not a job lock holder id`);
+    await this.#redis.set(this.#jobHolder(holder), 'running', 'PX', ttlMs);
+    const acquired = await this.acquireChannelLock(destChannel, holder, ttlMs);
+    if (!acquired) await this.#redis.del(this.#jobHolder(holder));
+    return acquired;
+  }
+
+  /** Frees a job's channel lock and its `running` mark. */
+  async releaseChannelLockForJob(destChannel: string, holder: string): Promise<void> {
+    await this.releaseChannelLock(destChannel, holder);
+    await this.#redis.del(this.#jobHolder(holder));
+  }
+
+  /** What holds the channel's lock (a sync, a cleanup or an import) and its status; null when it is free. */
   async channelLockHolder(
     destChannel: string,
-  ): Promise<{ id: string; kind: 'sync' | 'cleanup'; status: SyncStatus | null } | null> {
+  ): Promise<{ id: string; kind: ChannelLockHolderKind; status: SyncStatus | null } | null> {
     const id = await this.#redis.get(`${this.#prefix}:lock:channel:${destChannel}`);
     if (id === null) return null;
-    const kind = id.startsWith(CLEANUP_ID_PREFIX) ? 'cleanup' : 'sync';
+    const kind =
+      JOB_HOLDER_KINDS.find((holder) => id.startsWith(holder.prefix))?.kind ??
+      (id.startsWith(CLEANUP_ID_PREFIX) ? 'cleanup' : 'sync');
     return { id, kind, status: await this.#holderStatus(id) };
   }
 

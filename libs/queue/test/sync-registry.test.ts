@@ -4,15 +4,17 @@ import type { Redis } from 'ioredis';
 import { testRedisUrl, uniqueTestName } from '../../../test/support/services.ts';
 import { ConfigSeal } from '../src/config-seal.ts';
 import { createRedisConnection } from '../src/connection.ts';
+import { newImportId } from '../src/import-jobs.ts';
 import { newSyncId } from '../src/queues.ts';
 import { SyncRegistry } from '../src/sync-registry.ts';
 
 describe('SyncRegistry against a real Redis', () => {
   let redis: Redis;
   let registry: SyncRegistry;
+  const registryPrefix = uniqueTestName('registry');
   before(() => {
     redis = createRedisConnection(testRedisUrl(), { name: 'registry-test' });
-    registry = new SyncRegistry(redis, { prefix: uniqueTestName('registry') });
+    registry = new SyncRegistry(redis, { prefix: registryPrefix });
   });
   after(() => redis.quit());
 
@@ -106,6 +108,38 @@ describe('SyncRegistry against a real Redis', () => {
     const next = newSyncId();
     await registry.create({ id: next, destChannel: 'ch2', config: {} });
     assert.equal(await registry.acquireChannelLock('ch2', next, 60_000), true);
+  });
+
+  test('an import holds the channel against syncs until it releases it, and a dead one is taken over', async () => {
+    const importId = newImportId();
+    assert.equal(await registry.acquireChannelLockForJob('ch3', importId, 60_000), true);
+    assert.deepEqual(await registry.channelLockHolder('ch3'), {
+      id: importId,
+      kind: 'import',
+      status: 'running',
+    });
+    const sync = newSyncId();
+    await registry.create({ id: sync, destChannel: 'ch3', config: {} });
+    assert.equal(await registry.acquireChannelLock('ch3', sync, 60_000), false, 'the import is running');
+    assert.equal(await registry.acquireChannelLockForJob('ch3', importId, 60_000), true, 're-entrant');
+    await registry.releaseChannelLockForJob('ch3', importId);
+    assert.equal(await registry.acquireChannelLock('ch3', sync, 60_000), true);
+    assert.equal(
+      await registry.acquireChannelLockForJob('ch3', newImportId(), 60_000),
+      false,
+      'the sync is running',
+    );
+    await registry.releaseChannelLock('ch3', sync);
+
+    // A worker killed mid-import: its running mark expires with the lock's TTL, and then anyone may take over.
+    const dead = newImportId();
+    assert.equal(await registry.acquireChannelLockForJob('ch4', dead, 200), true);
+    await redis.pexpire(`${registryPrefix}:lock:channel:ch4`, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const next = newSyncId();
+    await registry.create({ id: next, destChannel: 'ch4', config: {} });
+    assert.equal(await registry.acquireChannelLock('ch4', next, 60_000), true);
+    await assert.rejects(registry.acquireChannelLockForJob('ch4', next, 60_000), /not a job lock holder id/);
   });
 
   test('listing is newest first and paged', async () => {

@@ -3,6 +3,8 @@ import {
   CleanupRegistry,
   ConfigSeal,
   DEFAULT_QUEUE_PREFIX,
+  IMPORT_QUEUE,
+  type ImportJobData,
   isRedisConnectionError,
   type PlanJobData,
   QueueName,
@@ -26,6 +28,8 @@ export interface ApiQueues {
   clean: Queue<CleanJobData>;
   /** POST /v1/verifications adds its jobs here. */
   verify: Queue<VerifyJobData>;
+  /** POST /v1/imports adds its jobs here. */
+  import: Queue<ImportJobData>;
 }
 
 declare module 'fastify' {
@@ -60,6 +64,7 @@ export default fp<QueuesPluginOptions>(
       finalize: new Queue(QueueName.finalize, queueOptions),
       clean: new Queue<CleanJobData>(QueueName.clean, queueOptions),
       verify: new Queue<VerifyJobData>(VERIFY_QUEUE, queueOptions),
+      import: new Queue<ImportJobData>(IMPORT_QUEUE, queueOptions),
     };
     for (const queue of Object.values(queues)) {
       queue.on('error', (error: Error) => {
@@ -72,7 +77,14 @@ export default fp<QueuesPluginOptions>(
     const seal = options.secretKey ? new ConfigSeal(options.secretKey) : null;
     app.decorate('syncRegistry', new SyncRegistry(app.redis, { prefix, seal }));
     app.decorate('cleanupRegistry', new CleanupRegistry(app.redis, { prefix, seal }));
-    app.metrics.observeQueues([queues.plan, queues.package, queues.finalize, queues.clean, queues.verify]);
+    app.metrics.observeQueues([
+      queues.plan,
+      queues.package,
+      queues.finalize,
+      queues.clean,
+      queues.verify,
+      queues.import,
+    ]);
     app.metrics.observeSyncs(app.syncRegistry);
     // Queues share the app's Redis connection; closing them releases only their own resources.
     // Bounded: with Redis gone, a close waits for ever.
