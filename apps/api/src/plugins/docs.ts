@@ -28,6 +28,11 @@ export default fp(
             description:
               'Re-hash (and repair) the stored packages of a mirrored channel (bearer token as for syncs).',
           },
+          {
+            name: 'imports',
+            description:
+              'Publish a bundle that is in the object store into a channel, verified first (bearer token as for syncs).',
+          },
           { name: 'channel', description: 'Mirrored channels, at /conda/<channel>/.' },
           { name: 'health', description: 'Probes and metrics.' },
         ],
