@@ -85,6 +85,41 @@ describe('POST /v1/syncs?reset=true and /v1/verifications', () => {
     }
   }
 
+  test('filename collisions between merged channels are reported with both sources', async () => {
+    const twin = await startFixtureUpstream({ root: testRecipes });
+    try {
+      const id = await harness.submit({
+        channels: [upstream.channelUrl(), twin.channelUrl()],
+        platforms: [],
+        dest_channel: 'merged',
+      });
+      const ended = await harness.waitForEnd(id);
+      assert.equal(ended.status, 'succeeded', JSON.stringify(ended));
+      const response = await fetch(`${base}/v1/syncs/${id}`, { headers: auth });
+      const view = (await response.json()) as SyncView;
+      const listed = JSON.parse((await harness.storedText('merged/noarch/repodata.json')) ?? '{}') as {
+        packages: object;
+        'packages.conda': object;
+      };
+      const files = Object.keys(listed.packages).length + Object.keys(listed['packages.conda']).length;
+      assert.ok(files > 10);
+      // Every file of the twin collides with the first channel's, which wins.
+      assert.equal(view.collisions.total, files);
+      assert.equal(view.collisions.first.length, Math.min(files, 50));
+      const victimCollision = view.collisions.first.find((c) => c.filename === victim);
+      assert.deepEqual(victimCollision, {
+        subdir: 'noarch',
+        filename: victim,
+        kept: upstream.channelUrl(),
+        dropped: twin.channelUrl(),
+      });
+      assert.equal(twin.requests.byPath.size > 0, true, 'the second channel was read');
+      assert.deepEqual(packageRequests(twin), [], 'nothing was downloaded from the losing channel');
+    } finally {
+      await twin.close();
+    }
+  });
+
   test('a reset sync refetches repodata without If-None-Match and downloads nothing unchanged', async () => {
     assert.equal((await sync()).status, 'succeeded');
     upstream.resetCounts();

@@ -108,6 +108,42 @@ describe('local sync of real fixture channels', () => {
       await cleanup();
     }
   });
+
+  test('two channels offering the same files: the first wins, each collision is reported with both sources', async () => {
+    const { dir, cleanup } = await scratch('collisions');
+    try {
+      const mirror = join(dir, 'mirror');
+      const config = testConfig({
+        channels: [upstream.channelUrl(), `file://${condaFormatRepo}`],
+        platforms: ['linux-64'],
+        mirror_dir: mirror,
+      });
+      upstream.resetCounts();
+      const report = await syncInto(mirror, join(dir, 'work'), config);
+      // Both channels are the same repo, so every file of each subdir collides, and the first channel wins.
+      for (const subdir of ['noarch', 'linux-64']) {
+        const offered = Object.keys(
+          allRecords(await readJson(join(condaFormatRepo, subdir, 'repodata.json'))),
+        );
+        const reported = report.collisions.filter((c) => c.subdir === subdir);
+        assert.deepEqual(reported.map((c) => c.filename).sort(), offered.sort(), subdir);
+        for (const collision of reported)
+          assert.deepEqual(collision, {
+            subdir,
+            filename: collision.filename,
+            kept: upstream.channelUrl(),
+            dropped: `file://${condaFormatRepo}`,
+          });
+      }
+      assert.ok(report.collisions.length >= 2, JSON.stringify(report.collisions));
+      // The files came from the first channel: each one it lists was requested from it.
+      const published = allRecords(await readJson(join(mirror, 'linux-64', 'repodata.json')));
+      for (const filename of Object.keys(published))
+        assert.equal(upstream.requests.count(`linux-64/${filename}`), 1, filename);
+    } finally {
+      await cleanup();
+    }
+  });
 });
 
 describe('token channels and re-runs', () => {

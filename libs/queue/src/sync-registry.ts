@@ -5,6 +5,7 @@ import { type ConfigSeal, openStoredConfig } from './config-seal.ts';
 import { type ChannelLockHolderKind, JOB_HOLDER_KINDS } from './lock-holders.ts';
 import { DEFAULT_QUEUE_PREFIX } from './queues.ts';
 import {
+  type CollisionView,
   type FailureView,
   type SubdirProgress,
   type SyncStatus,
@@ -215,8 +216,15 @@ export class SyncRegistry {
     return true;
   }
 
-  /** Records the plan's per-subdir counts; every subdir starts with `pending = planned`. */
-  async recordPlan(id: string, subdirs: readonly PlannedSubdir[]): Promise<void> {
+  /**
+   * Records the plan's per-subdir counts (every subdir starts with `pending = planned`) and the
+   * filename collisions between its channels (the first MAX_FAILURES_KEPT with both sources).
+   */
+  async recordPlan(
+    id: string,
+    subdirs: readonly PlannedSubdir[],
+    collisions: readonly CollisionView[] = [],
+  ): Promise<void> {
     const multi = this.#redis.multi();
     let planned = 0;
     let skipped = 0;
@@ -239,6 +247,11 @@ export class SyncRegistry {
       skipped += s.skipped;
       bytes += s.bytesPlanned;
     }
+    multi.del(`${this.#sync(id)}:collisions`);
+    const keptCollisions = collisions
+      .slice(0, MAX_FAILURES_KEPT)
+      .map(({ subdir, filename, kept, dropped }) => JSON.stringify({ subdir, filename, kept, dropped }));
+    if (keptCollisions.length > 0) multi.rpush(`${this.#sync(id)}:collisions`, ...keptCollisions);
     multi.del(`${this.#sync(id)}:subdirs`);
     if (subdirs.length > 0) multi.rpush(`${this.#sync(id)}:subdirs`, ...subdirs.map((s) => s.subdir));
     multi.hset(this.#sync(id), {
@@ -247,6 +260,7 @@ export class SyncRegistry {
       bytesPlanned: bytes,
       subdirsRemaining: subdirs.length,
       pendingPackages: planned,
+      collisions: collisions.length,
       planRecorded: 1,
       updatedAt: new Date().toISOString(),
     });
@@ -380,6 +394,9 @@ export class SyncRegistry {
     const failures = (await this.#redis.lrange(`${this.#sync(id)}:failures`, 0, MAX_FAILURES_KEPT - 1)).map(
       (text) => JSON.parse(text) as FailureView,
     );
+    const collisions = (await this.#redis.lrange(`${this.#sync(id)}:collisions`, 0, -1)).map(
+      (text) => JSON.parse(text) as CollisionView,
+    );
     return {
       id,
       status: hash['status'] as SyncStatus,
@@ -398,6 +415,7 @@ export class SyncRegistry {
       bytes: { planned: num(hash['bytesPlanned']), downloaded: num(hash['bytesDownloaded']) },
       subdirs,
       failures,
+      collisions: { total: num(hash['collisions']), first: collisions },
     };
   }
 

@@ -67,6 +67,14 @@ export const FailureViewSchema = Type.Object({
 });
 export type FailureView = Static<typeof FailureViewSchema>;
 
+export const CollisionViewSchema = Type.Object({
+  subdir: Type.String(),
+  filename: Type.String(),
+  kept: Type.String({ description: 'The channel whose file was mirrored: the first listed in `channels`.' }),
+  dropped: Type.String({ description: 'The later channel that offered the same filename.' }),
+});
+export type CollisionView = Static<typeof CollisionViewSchema>;
+
 export const SyncViewSchema = Type.Object(
   {
     id: SyncIdSchema,
@@ -86,6 +94,14 @@ export const SyncViewSchema = Type.Object(
     failures: Type.Array(FailureViewSchema, {
       description: 'The first failures (at most 50), with reasons.',
     }),
+    collisions: Type.Object(
+      { total: count(), first: Type.Array(CollisionViewSchema) },
+      {
+        description:
+          'Filenames that several of the merged `channels` offer, found by the plan: `total`, and the first ' +
+          '50 with both sources. The first channel listed wins.',
+      },
+    ),
   },
   { description: 'A sync and its progress. Tokens never appear in it.' },
 );

@@ -37,7 +37,7 @@ export function planProcessor(services: WorkerServices) {
             throw new UnrecoverableError(error.message);
           throw error;
         });
-        await registry.recordPlan(syncId, await stagePlan(run, syncId, plan));
+        await registry.recordPlan(syncId, await stagePlan(run, syncId, plan), plan.collisions);
       }
       if (!(await registry.setStatus(syncId, 'downloading'))) return 'cancelled while planning';
       let packages = 0;
