@@ -63,6 +63,13 @@ export async function remoteSync(options: {
         `${view.counts.skipped} already present, ${view.counts.failed} failed.\n`,
     );
     for (const f of view.failures) options.out.write(`  ${f.subdir}/${f.filename}: ${f.reason}\n`);
+    if (view.collisions.total > 0) {
+      options.out.write(
+        `${view.collisions.total} filename collision(s) between channels (the first channel wins):\n`,
+      );
+      for (const c of view.collisions.first)
+        options.out.write(`  ${c.subdir}/${c.filename}: kept ${c.kept}, dropped ${c.dropped}\n`);
+    }
     if (view.error) options.out.write(`error: ${view.error}\n`);
   }
   if (view.status === 'succeeded') return ExitCode.Ok;
