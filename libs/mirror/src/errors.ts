@@ -13,6 +13,10 @@ export const MirrorErrorCode = {
   BundleInvalid: 'BUNDLE_INVALID',
   /** A delta bundle built on top of other metadata than the destination publishes. */
   BundleBaseMismatch: 'BUNDLE_BASE_MISMATCH',
+  /** A metadata generation that the channel never had, or that was pruned after its grace period. */
+  GenerationUnknown: 'GENERATION_UNKNOWN',
+  /** A rollback whose generation lists files the store no longer holds; `details` names them. */
+  GenerationIncomplete: 'GENERATION_INCOMPLETE',
 } as const;
 export type MirrorErrorCode = (typeof MirrorErrorCode)[keyof typeof MirrorErrorCode];
 

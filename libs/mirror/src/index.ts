@@ -3,6 +3,7 @@ export * from './config/index.ts';
 // The one table of log-level aliases (cas-sync's names and numbers); the CLI's -l takes it too.
 export { LOG_LEVEL_ALIASES } from './config/vocabulary.ts';
 export * from './errors.ts';
+export * from './generations/index.ts';
 export { type LocalSyncOptions, runLocalSync } from './local-sync.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export * from './outputs/browse-index.ts';

@@ -1,4 +1,5 @@
 import { SHARD_FILE_SUFFIX } from '@condasync/conda';
+import { dropOlderGenerations } from '../generations/record.ts';
 import { listedByRepodata, listedByShards, referencedShards } from './clean-published.ts';
 import { SHARDS_FOLDER } from './finalize/shards.ts';
 import { planStep } from './plan-step.ts';
@@ -40,6 +41,8 @@ export interface CleanReport {
  * A file that any published repodata.json, current_repodata.json or referenced shard still lists
  * is never deleted (invariant 1): the listing is read just before deleting. The deletion countdown
  * files are left as they are: a sync keeps only entries for files it still finds unlisted.
+ * Older metadata generations may list what it deletes, so before its first deletion it ends their
+ * retention: only the current generation stays addressable.
  */
 export async function cleanStep(run: SyncRun, options: { dryRun: boolean }): Promise<CleanReport> {
   const started = Date.now();
@@ -47,6 +50,7 @@ export async function cleanStep(run: SyncRun, options: { dryRun: boolean }): Pro
   const files: CleanFile[] = [];
   const keptListed: CleanFile[] = [];
   let keptUnpublished = 0;
+  let olderGenerationsDropped = false;
   for (const subdir of plan.subdirs) {
     const prefix = `${run.channelPrefix}${subdir.subdir}/`;
     const doomed: CleanFile[] = [];
@@ -74,6 +78,11 @@ export async function cleanStep(run: SyncRun, options: { dryRun: boolean }): Pro
         doomed.push({ subdir: subdir.subdir, filename, kind: 'shard', size: object.size });
     }
     if (!options.dryRun) {
+      if (doomed.length > 0 && !olderGenerationsDropped) {
+        const dropped = await dropOlderGenerations(run);
+        if (dropped.length > 0) run.logger.info({ dropped }, 'clean ended the older metadata generations');
+        olderGenerationsDropped = true;
+      }
       for (const file of doomed) {
         run.signal?.throwIfAborted();
         await run.store.delete(`${prefix}${file.filename}`);

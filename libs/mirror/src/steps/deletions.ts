@@ -43,7 +43,7 @@ export async function applyDeletionGrace(
   ctx: { store: ObjectStore; channelPrefix: string; logger: Logger },
 ): Promise<DeletionResult> {
   const kind = input.kind ?? 'packages';
-  const stateKey = `.condasync/state/${ctx.channelPrefix}${input.subdir}/${STATE_FILES[kind]}`;
+  const stateKey = stateKeyOf(ctx.channelPrefix, input.subdir, kind);
   const previous = await readState(ctx.store, stateKey);
   const next: Record<string, number> = {};
   const deleted: string[] = [];
@@ -56,17 +56,54 @@ export async function applyDeletionGrace(
       next[filename] = since;
     }
   }
-  const body = Buffer.from(JSON.stringify(next));
-  await ctx.store.put(stateKey, body, {
-    size: body.byteLength,
-    sha256: createHash('sha256').update(body).digest('hex'),
-  });
+  await writeState(ctx.store, stateKey, next);
   if (deleted.length > 0)
     ctx.logger.info(
       { subdir: input.subdir, deleted: deleted.length },
       `deleted unlisted ${kind} after the grace period`,
     );
   return { pending: Object.keys(next).length, deleted };
+}
+
+/** The countdowns of one subdir: filename → when it was first found unlisted (ms). */
+export function readCountdowns(
+  store: ObjectStore,
+  channelPrefix: string,
+  subdir: string,
+  kind: DeletionKind,
+): Promise<Record<string, number>> {
+  return readState(store, stateKeyOf(channelPrefix, subdir, kind));
+}
+
+/**
+ * Stops the countdowns of files listed again by metadata published outside a sync (a rollback of
+ * docs/design.md §5), so a file the republished metadata lists is never deleted under it.
+ */
+export async function forgetCountdowns(
+  store: ObjectStore,
+  channelPrefix: string,
+  subdir: string,
+  kind: DeletionKind,
+  listed: ReadonlySet<string>,
+): Promise<number> {
+  const key = stateKeyOf(channelPrefix, subdir, kind);
+  const state = await readState(store, key);
+  const kept = Object.fromEntries(Object.entries(state).filter(([filename]) => !listed.has(filename)));
+  const forgotten = Object.keys(state).length - Object.keys(kept).length;
+  if (forgotten > 0) await writeState(store, key, kept);
+  return forgotten;
+}
+
+function stateKeyOf(channelPrefix: string, subdir: string, kind: DeletionKind): string {
+  return `.condasync/state/${channelPrefix}${subdir}/${STATE_FILES[kind]}`;
+}
+
+async function writeState(store: ObjectStore, key: string, state: Record<string, number>): Promise<void> {
+  const body = Buffer.from(JSON.stringify(state));
+  await store.put(key, body, {
+    size: body.byteLength,
+    sha256: createHash('sha256').update(body).digest('hex'),
+  });
 }
 
 async function readState(store: ObjectStore, key: string): Promise<Record<string, number>> {

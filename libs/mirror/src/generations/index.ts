@@ -1,0 +1,19 @@
+export {
+  blobKeyOf,
+  currentOf,
+  type Generation,
+  type GenerationFile,
+  type GenerationIndex,
+  type GenerationStore,
+  isRetained,
+  readGenerationIndex,
+  retainedGeneration,
+} from './layout.ts';
+export {
+  dropOlderGenerations,
+  type GenerationContext,
+  type RecordGenerationInput,
+  type RecordGenerationResult,
+  recordGeneration,
+} from './record.ts';
+export { type RollbackInput, type RollbackResult, rollbackToGeneration } from './rollback.ts';
