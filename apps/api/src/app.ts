@@ -10,6 +10,7 @@ import queuesPlugin from './plugins/queues.ts';
 import redisPlugin from './plugins/redis.ts';
 import storePlugin, { type StoreChoice } from './plugins/store.ts';
 import adminRoutes from './routes/admin/index.ts';
+import channelRoutes from './routes/channels/index.ts';
 import cleanupRoutes from './routes/cleanups/index.ts';
 import condaRoutes from './routes/conda/index.ts';
 import { rewriteTokenUrl } from './routes/conda/token-url.ts';
@@ -86,6 +87,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.register(condaRoutes, { storageReadDeadlineMs: options.storageReadDeadlineMs });
   app.register(syncRoutes, { prefix: '/v1/syncs', resolveHost: resolveWithSystem });
   app.register(cleanupRoutes, { prefix: '/v1/cleanups', resolveHost: resolveWithSystem });
+  app.register(channelRoutes, { prefix: '/v1/channels' });
   app.register(verificationRoutes, { prefix: '/v1/verifications', resolveHost: resolveWithSystem });
   app.register(importRoutes, { prefix: '/v1/imports' });
   app.register(scheduleRoutes, {

@@ -5,8 +5,10 @@ import packageJson from '../package.json' with { type: 'json' };
 import { cleanCommand } from './commands/clean.ts';
 import { ExitCode, UsageError } from './commands/exit-codes.ts';
 import { exportCommand } from './commands/export.ts';
+import { generationsCommand } from './commands/generations.ts';
 import { importCommand } from './commands/import.ts';
 import { apiCommand, workerCommand } from './commands/roles.ts';
+import { rollbackCommand } from './commands/rollback.ts';
 import { serveCommand } from './commands/serve.ts';
 import { syncCommand, syncUsage } from './commands/sync.ts';
 import { verifyCommand } from './commands/verify.ts';
@@ -23,6 +25,10 @@ Commands:
                    write the channel as a verified air-gap bundle (see condasync export --help)
   import SOURCE    publish a bundle (.tar, -, folder) or a folder of packages (see condasync import --help)
   verify -f FILE   re-hash the stored packages against the published repodata; --repair refetches
+  generations -f FILE
+                   list the channel's metadata generations (see condasync generations --help)
+  rollback -f FILE --generation N
+                   publish an older metadata generation again (see condasync rollback --help)
   serve -f FILE    serve a mirror folder as a conda channel (see condasync serve --help)
   api              run the REST API and channel server (distributed mode)
   worker           run a worker: plan, package and finalize jobs (distributed mode)
@@ -49,6 +55,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     if (command === 'export') return await exportCommand(rest, readCliEnv(), out);
     if (command === 'import') return await importCommand(rest, readCliEnv(), out);
     if (command === 'verify') return await verifyCommand(rest, readCliEnv(), out);
+    if (command === 'generations') return await generationsCommand(rest, readCliEnv(), out);
+    if (command === 'rollback') return await rollbackCommand(rest, readCliEnv(), out);
     if (command === 'serve') return await serveCommand(rest, readCliEnv(), out);
     if (command === 'worker') return await workerCommand();
     if (command === 'api') return await apiCommand();

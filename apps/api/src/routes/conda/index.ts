@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, ApiErrorCode } from '../../errors.ts';
 import { type ChannelFilePath, channelFilePolicy } from './file-policy.ts';
+import { pinsGeneration, serveGenerationFile } from './generation.ts';
 import { channelLevelFileSchema, shardFileSchema, subdirFileSchema } from './schemas.ts';
 import { serveChannelFile } from './serve-file.ts';
 import { DEFAULT_STORAGE_READ_DEADLINE_MS } from './storage-deadline.ts';
@@ -21,6 +22,13 @@ export default async function condaRoutes(app: FastifyInstance, options: CondaRo
 
   const handler = (inShardsFolder: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
     const params = request.params as Omit<ChannelFilePath, 'inShardsFolder'>;
+    if (pinsGeneration(params.channel))
+      return serveGenerationFile(
+        request,
+        reply,
+        { ...params, inShardsFolder },
+        { ...deps, repodataMaxAge: maxAge },
+      );
     const policy = channelFilePolicy({ ...params, inShardsFolder }, maxAge);
     if (policy === null) throw new ApiError(ApiErrorCode.NotFound, 'no such file in this channel');
     return serveChannelFile(request, reply, policy, deps);
