@@ -106,7 +106,7 @@ export function retainedGeneration(index: GenerationIndex, n: number, now: numbe
   const retained = index.generations.filter((g) => isRetained(index, g, now)).map((g) => g.n);
   const why =
     generation !== undefined || (n >= 1 && index.generations.some((g) => g.n > n))
-      ? 'was pruned after its grace period'
+      ? 'was pruned (its grace period ended, or a clean deleted files it lists)'
       : 'does not exist';
   throw new MirrorError(
     MirrorErrorCode.GenerationUnknown,

@@ -225,7 +225,7 @@ describe('metadata generations', () => {
       );
       await assert.rejects(
         t.rollback(1, T0 + 25 * HOUR),
-        /generation 1 was pruned after its grace period; retained generations: 2/,
+        /generation 1 was pruned \(its grace period ended, or a clean deleted files it lists\); retained generations: 2/,
       );
       await assert.rejects(t.rollback(7, T0 + 25 * HOUR), /generation 7 does not exist/);
     } finally {
