@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,38 @@ describe('condasync generations and rollback', () => {
     );
     return path;
   }
+  /** GETs `file` of generation `n` from `condasync serve -f config`, then stops the server. */
+  async function servedFile(config: string, file: string, n: number) {
+    const child = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, '../bin/condasync.js'),
+        'serve',
+        '-f',
+        config,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+      ],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      let stdout = '';
+      const channelUrl = await new Promise<string>((resolve, reject) => {
+        child.stdout?.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          const match = / at (http:\/\/\S+\/conda\/[^/\s]+)\/\n/.exec(stdout);
+          if (match?.[1] !== undefined) resolve(match[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`condasync serve exited ${code}: ${stdout}`)));
+      });
+      const response = await fetch(`${channelUrl}@${n}/${file}`);
+      return { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }
   const generations = async (file: string) => {
     const listed = await condasync(['generations', '-f', file, '--json'], env);
     assert.equal(listed.code, 0, listed.stderr);
@@ -41,6 +74,7 @@ describe('condasync generations and rollback', () => {
     assert.equal((await condasync(['sync', '-f', narrow], env)).code, 0);
     const first = await readFile(join(mirror, 'noarch', 'repodata.json'));
     assert.equal((await condasync(['sync', '-f', broad], env)).code, 0);
+    const second = await readFile(join(mirror, 'noarch', 'repodata.json'));
     assert.equal((await condasync(['sync', '-f', broad], env)).code, 0);
     assert.deepEqual(
       (await generations(broad)).map((g) => [g.n, g.source, g.current]),
@@ -67,6 +101,11 @@ describe('condasync generations and rollback', () => {
         [3, 'rollback of 1'],
       ],
     );
+
+    // `condasync serve` serves a generation of the mirror folder at /conda/<name>@<n>/.
+    const served = await servedFile(broad, 'noarch/repodata.json', 2);
+    assert.equal(served.status, 200);
+    assert.deepEqual(served.body, second);
 
     const unknown = await condasync(['rollback', '-f', broad, '--generation', '9'], env);
     assert.equal(unknown.code, 2);

@@ -6,6 +6,8 @@ import {
   type ObjectStore,
 } from '@condasync/storage';
 
+const GENERATIONS = '.condasync/generations/';
+
 /**
  * A read-only store over channel folders, each holding one channel at its root (a sync's
  * `mirror_dir`), seen as `<name>/<key>` the way the API's storage holds channels. Only reads are
@@ -22,6 +24,11 @@ export class ChannelFoldersStore implements ObjectStore {
 
   /** The channel's own store and the key inside it, or null for a channel not served. */
   #locate(key: string): { store: FsObjectStore; inner: string } | null {
+    // A mirror_dir keeps its metadata generations (docs/design.md §4) at its own root.
+    if (key.startsWith(GENERATIONS)) {
+      const found = this.#locate(key.slice(GENERATIONS.length));
+      return found === null ? null : { store: found.store, inner: `${GENERATIONS}${found.inner}` };
+    }
     const slash = key.indexOf('/');
     if (slash <= 0) return null;
     const store = this.#channels.get(key.slice(0, slash));
