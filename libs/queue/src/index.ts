@@ -35,7 +35,7 @@ export { type ChannelLockHolderKind, IMPORT_ID_PREFIX, JOB_HOLDER_KINDS } from '
 export * from './queues.ts';
 export { isRedisUrl, parseRedisUrl, type RedisTarget, redactRedisUrl, redisUrlProblem } from './redis-url.ts';
 export { removeSyncJobs, removeWaitingJobs } from './remove-jobs.ts';
-export { type ChannelHolder, ROLLBACK_ID_PREFIX, RollbackLock } from './rollback-lock.ts';
+export { type ChannelHolder, RollbackLock } from './rollback-lock.ts';
 export {
   SCHEDULE_TICKS_KEPT,
   type ScheduleRecord,

@@ -5,11 +5,15 @@
  * (SyncRegistry.acquireChannelLockForJob).
  */
 
-export type ChannelLockHolderKind = 'sync' | 'cleanup' | 'import';
+export type ChannelLockHolderKind = 'sync' | 'cleanup' | 'import' | 'rollback';
 
 /** Import ids: `imp-<sync-id-like suffix>`. */
 export const IMPORT_ID_PREFIX = 'imp-';
 
+/** Rollback ids (POST /v1/channels/:channel/rollback, run in the API request): `rbk-<uuid>`. */
+export const ROLLBACK_ID_PREFIX = 'rbk-';
+
 export const JOB_HOLDER_KINDS: ReadonlyArray<{ kind: ChannelLockHolderKind; prefix: string }> = [
   { kind: 'import', prefix: IMPORT_ID_PREFIX },
+  { kind: 'rollback', prefix: ROLLBACK_ID_PREFIX },
 ];

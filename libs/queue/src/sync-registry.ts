@@ -4,7 +4,6 @@ import { CLEANUP_ID_PREFIX } from './cleanup-view.ts';
 import { type ConfigSeal, openStoredConfig } from './config-seal.ts';
 import { type ChannelLockHolderKind, JOB_HOLDER_KINDS } from './lock-holders.ts';
 import { DEFAULT_QUEUE_PREFIX } from './queues.ts';
-import { ROLLBACK_ID_PREFIX } from './rollback-lock.ts';
 import {
   type CollisionView,
   type FailureView,
@@ -458,18 +457,13 @@ export class SyncRegistry {
     return false;
   }
 
-  /**
-   * A lock holder is a sync, a cleanup (cleanup-registry.ts) or a rollback (rollback-lock.ts); each
-   * keeps its status in its own hash.
-   */
+  /** A lock holder is a sync or a cleanup (cleanup-registry.ts); each keeps its status in its own hash. */
   async #holderStatus(holder: string): Promise<SyncStatus | null> {
     const jobHolder = JOB_HOLDER_KINDS.find((kind) => holder.startsWith(kind.prefix));
     if (jobHolder !== undefined) return (await this.#redis.get(this.#jobHolder(holder))) as SyncStatus | null;
     const key = holder.startsWith(CLEANUP_ID_PREFIX)
       ? `${this.#prefix}:cleanup:${holder}`
-      : holder.startsWith(ROLLBACK_ID_PREFIX)
-        ? `${this.#prefix}:rollback:${holder}`
-        : this.#sync(holder);
+      : this.#sync(holder);
     return (await this.#redis.hget(key, 'status')) as SyncStatus | null;
   }
 

@@ -13,9 +13,8 @@ describe('RollbackLock against a real Redis', () => {
   let lock: RollbackLock;
   before(() => {
     redis = createRedisConnection(testRedisUrl(), { name: 'rollback-lock-test' });
-    const prefix = uniqueTestName('rollback-lock');
-    registry = new SyncRegistry(redis, { prefix });
-    lock = new RollbackLock(redis, registry, prefix);
+    registry = new SyncRegistry(redis, { prefix: uniqueTestName('rollback-lock') });
+    lock = new RollbackLock(registry);
   });
   after(() => redis.quit());
 
@@ -25,7 +24,9 @@ describe('RollbackLock against a real Redis', () => {
     const outcome = await lock.hold('ch', async () => {
       // A holder with no status would be taken over at once: the rollback's must read as live.
       assert.equal(await registry.acquireChannelLock('ch', sync, 60_000), false, 'the channel is busy');
-      assert.equal((await registry.channelLockHolder('ch'))?.status, 'finalizing');
+      const holder = await registry.channelLockHolder('ch');
+      assert.equal(holder?.kind, 'rollback');
+      assert.equal(holder?.status, 'running');
       return 'done';
     });
     assert.deepEqual(outcome, { busy: null, value: 'done' });

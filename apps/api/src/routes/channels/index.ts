@@ -8,7 +8,7 @@ import {
   readGenerationIndex,
   rollbackToGeneration,
 } from '@condasync/mirror';
-import { DEFAULT_QUEUE_PREFIX, RollbackLock } from '@condasync/queue';
+import { RollbackLock } from '@condasync/queue';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, ApiErrorCode } from '../../errors.ts';
 import { listGenerationsSchema, rollbackSchema } from './schemas.ts';
@@ -23,8 +23,7 @@ const CHANNEL = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
  * (or the files that block it) at once.
  */
 export default async function channelRoutes(app: FastifyInstance): Promise<void> {
-  const prefix = app.queues.plan.opts.prefix ?? DEFAULT_QUEUE_PREFIX;
-  const lock = new RollbackLock(app.redis, app.syncRegistry, prefix);
+  const lock = new RollbackLock(app.syncRegistry);
   app.addHook('onRequest', app.requireApiToken);
 
   app.get<{ Params: { channel: string } }>(
