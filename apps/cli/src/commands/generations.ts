@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { isRetained, readGenerationIndex } from '@condasync/mirror';
+import { readGenerationIndex, retainedGenerations } from '@condasync/mirror';
 import type { CliEnv } from '../env.ts';
 import { readSyncConfigFile } from './config-file.ts';
 import { openDestination } from './destination.ts';
@@ -39,19 +39,7 @@ export async function generationsCommand(
   const config = await readSyncConfigFile(values.file, 'generations');
   const { store, channelPrefix } = openDestination(config, env);
   try {
-    const index = await readGenerationIndex({ store, channelPrefix });
-    const now = Date.now();
-    const current = index.generations.at(-1);
-    const generations = index.generations
-      .filter((g) => isRetained(index, g, now))
-      .map((g) => ({
-        n: g.n,
-        time: g.time,
-        source: g.source,
-        subdirs: Object.keys(g.subdirs),
-        current: g === current,
-        ...(g === current || g.retainedUntil === undefined ? {} : { retainedUntil: g.retainedUntil }),
-      }));
+    const generations = retainedGenerations(await readGenerationIndex({ store, channelPrefix }), Date.now());
     if (values.json) {
       out.write(`${JSON.stringify(generations, null, 2)}\n`);
       return ExitCode.Ok;

@@ -5,9 +5,11 @@ export {
   type GenerationFile,
   type GenerationIndex,
   type GenerationStore,
+  type GenerationSummary,
   isRetained,
   readGenerationIndex,
   retainedGeneration,
+  retainedGenerations,
 } from './layout.ts';
 export {
   dropOlderGenerations,

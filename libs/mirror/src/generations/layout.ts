@@ -113,3 +113,29 @@ export function retainedGeneration(index: GenerationIndex, n: number, now: numbe
     `generation ${n} ${why}; retained generations: ${retained.length > 0 ? retained.join(', ') : 'none'}`,
   );
 }
+
+/** What a person or a client is told about a generation (the API and `condasync generations`). */
+export interface GenerationSummary {
+  n: number;
+  time: string;
+  source: string;
+  subdirs: string[];
+  current: boolean;
+  /** Older generations only: served and rolled back to until then. */
+  retainedUntil?: string;
+}
+
+/** The generations that can still be served and rolled back to, oldest first. */
+export function retainedGenerations(index: GenerationIndex, now: number): GenerationSummary[] {
+  const current = currentOf(index);
+  return index.generations
+    .filter((g) => isRetained(index, g, now))
+    .map((g) => ({
+      n: g.n,
+      time: g.time,
+      source: g.source,
+      subdirs: Object.keys(g.subdirs),
+      current: g === current,
+      ...(g === current || g.retainedUntil === undefined ? {} : { retainedUntil: g.retainedUntil }),
+    }));
+}

@@ -2,10 +2,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type GenerationIndex,
-  isRetained,
   MirrorError,
   MirrorErrorCode,
   readGenerationIndex,
+  retainedGenerations,
   rollbackToGeneration,
 } from '@condasync/mirror';
 import { RollbackLock } from '@condasync/queue';
@@ -72,19 +72,7 @@ function channelOf(channel: string): string {
 }
 
 function generationViews(channel: string, index: GenerationIndex) {
-  const now = Date.now();
-  const current = index.generations.at(-1);
-  return index.generations
-    .filter((g) => isRetained(index, g, now))
-    .map((g) => ({
-      n: g.n,
-      time: g.time,
-      source: g.source,
-      subdirs: Object.keys(g.subdirs),
-      current: g === current,
-      ...(g === current || g.retainedUntil === undefined ? {} : { retainedUntil: g.retainedUntil }),
-      url: `/conda/${channel}@${g.n}/`,
-    }));
+  return retainedGenerations(index, Date.now()).map((g) => ({ ...g, url: `/conda/${channel}@${g.n}/` }));
 }
 
 function asApiError(error: unknown): unknown {
