@@ -17,5 +17,6 @@ export {
   type RecordGenerationInput,
   type RecordGenerationResult,
   recordGeneration,
+  recordImportedGeneration,
 } from './record.ts';
 export { type RollbackInput, type RollbackResult, rollbackToGeneration } from './rollback.ts';

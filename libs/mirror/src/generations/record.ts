@@ -133,9 +133,26 @@ async function deleteUnusedBlobs(ctx: GenerationStore, index: GenerationIndex): 
   for (const key of unused) await ctx.store.delete(key);
 }
 
+/** The grace period when a channel's first generation comes from an import (the config default). */
+const DEFAULT_GRACE_MS = 24 * 3_600_000;
+
 /**
- * `clean` deletes unlisted files without waiting (docs/design.md §5, invariant 4), so it ends the
- * retention of every generation but the current one before it deletes anything.
+ * Records what an import published (a bundle or a folder; docs/design.md §5). An import knows no
+ * sync config, so the grace period is the one the last sync recorded.
+ */
+export async function recordImportedGeneration(
+  ctx: GenerationContext,
+  subdirs: readonly string[] = [],
+): Promise<RecordGenerationResult> {
+  const index = await readGenerationIndex(ctx);
+  const graceMs = index.generations.length > 0 ? index.graceMs : DEFAULT_GRACE_MS;
+  return recordGeneration(ctx, { source: 'import', now: Date.now(), graceMs, subdirs });
+}
+
+/**
+ * `clean` (and a delta import's deletions) delete unlisted files without waiting (docs/design.md
+ * §5, invariant 4), so they end the retention of every generation but the current one before they
+ * delete anything.
  */
 export async function dropOlderGenerations(ctx: GenerationStore): Promise<number[]> {
   const index = await readGenerationIndex(ctx);

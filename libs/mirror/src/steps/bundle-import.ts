@@ -3,6 +3,7 @@ import { CodecError } from '@condasync/codecs';
 import { parseRepodata } from '@condasync/conda';
 import { isStorageError, type ObjectStore } from '@condasync/storage';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
+import { dropOlderGenerations, recordImportedGeneration } from '../generations/record.ts';
 import type { Logger } from '../logger.ts';
 import {
   BUNDLE_MANIFEST,
@@ -142,8 +143,11 @@ export async function importBundle(
       published.push(member.path);
     }
     // Deletions come after the metadata that no longer lists them (invariant 4); the exporting
-    // sync already waited out their grace period.
+    // sync already waited out their grace period, but this channel's older generations may list them.
+    const generations = { store, channelPrefix, logger: options.logger };
+    if (manifest.deletions.length > 0) await dropOlderGenerations(generations);
     for (const path of manifest.deletions) await store.delete(`${channelPrefix}${path}`);
+    await recordImportedGeneration(generations);
     options.logger.info(
       { kind: manifest.kind, members: manifest.members.length, stored, published: published.length },
       'bundle imported',

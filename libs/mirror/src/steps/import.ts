@@ -11,6 +11,7 @@ import {
 } from '@condasync/conda';
 import type { ObjectStore } from '@condasync/storage';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
+import { recordImportedGeneration } from '../generations/record.ts';
 import type { Logger } from '../logger.ts';
 import { finalizeChannel } from './finalize/channel.ts';
 import { finalizeSubdir } from './finalize.ts';
@@ -76,6 +77,10 @@ export async function importFolder(options: ImportOptions): Promise<ImportedSubd
       logger: options.logger,
       ...(options.signal ? { signal: options.signal } : {}),
     },
+  );
+  await recordImportedGeneration(
+    { store: options.store, channelPrefix: options.channelPrefix, logger: options.logger },
+    subdirs,
   );
   return results;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FsObjectStore } from '@condasync/storage';
@@ -7,6 +7,7 @@ import { MirrorError, MirrorErrorCode } from '../../src/errors.ts';
 import { readGenerationIndex } from '../../src/generations/layout.ts';
 import { rollbackToGeneration } from '../../src/generations/rollback.ts';
 import { silentLogger } from '../../src/logger.ts';
+import { importFolder } from '../../src/steps/import.ts';
 import { copyChannel, readJson, scratch, syncInto, testConfig, testRecipes } from '../sync-helpers.ts';
 
 const HOUR = 3_600_000;
@@ -228,6 +229,43 @@ describe('metadata generations', () => {
         /generation 1 was pruned \(its grace period ended, or a clean deleted files it lists\); retained generations: 2/,
       );
       await assert.rejects(t.rollback(7, T0 + 25 * HOUR), /generation 7 does not exist/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  test('an import that changes the metadata records a generation too', async () => {
+    const t = await setup('gen-import');
+    try {
+      await t.sync(T0);
+      const folder = join(t.dir, 'import', 'noarch');
+      await mkdir(folder, { recursive: true });
+      await copyFile(
+        join(testRecipes, 'noarch', 'versioned-1.0-0.conda'),
+        join(folder, 'versioned-1.0-0.conda'),
+      );
+      const store = new FsObjectStore({ root: t.mirror });
+      try {
+        await importFolder({
+          sourceDir: join(t.dir, 'import'),
+          store,
+          channelPrefix: '',
+          tempDir: join(t.dir, 'work', 'tmp'),
+          logger: silentLogger,
+          zstdLevel: 3,
+        });
+      } finally {
+        await store.close();
+      }
+      const index = await t.index();
+      assert.deepEqual(
+        index.generations.map((g) => [g.n, g.source]),
+        [
+          [1, 'local sync'],
+          [2, 'import'],
+        ],
+      );
+      assert.equal(index.graceMs, 24 * HOUR, 'the grace period of the last sync');
     } finally {
       await t.cleanup();
     }
