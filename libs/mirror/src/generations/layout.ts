@@ -38,6 +38,12 @@ export interface Generation {
    * Served and rolled back to only before this time (ISO 8601).
    */
   retainedUntil?: string;
+  /**
+   * When the files it lists began to be counted down at the earliest (ISO 8601): `retainedUntil`
+   * is this plus the grace period, recomputed when a sync runs with another grace period, since
+   * the deletions follow the new one.
+   */
+  replacedAt?: string;
 }
 
 export interface GenerationIndex {

@@ -56,6 +56,10 @@ export async function recordGeneration(
   ]);
   const graceChanged = index.graceMs !== input.graceMs;
   index.graceMs = input.graceMs;
+  // Deletions follow the grace period of the sync that runs them, so retention does too.
+  for (const generation of index.generations)
+    if (generation.replacedAt !== undefined)
+      generation.retainedUntil = new Date(Date.parse(generation.replacedAt) + input.graceMs).toISOString();
   if (Object.keys(state.subdirs).length === 0 || (previous !== null && sameState(previous, state))) {
     const pruned = await pruneGenerations(ctx, index, input.now, { dirty: graceChanged });
     return { generation: previous, created: false, pruned };
@@ -63,6 +67,7 @@ export async function recordGeneration(
   await keepBlobs(ctx, state);
   if (previous !== null) {
     const replacedAt = await earliestCountdownSince(ctx, previous, input.now);
+    previous.replacedAt = new Date(replacedAt).toISOString();
     previous.retainedUntil = new Date(replacedAt + input.graceMs).toISOString();
   }
   const generation: Generation = {

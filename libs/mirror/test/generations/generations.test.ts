@@ -35,7 +35,8 @@ async function setup(name: string) {
     pkg_list: ['dependency', 'dependent'],
     grace_period_hours: 24,
   });
-  const sync = (at: number) => syncInto(mirror, join(dir, 'work'), config, { now: () => at });
+  const sync = (at: number, graceHours = 24) =>
+    syncInto(mirror, join(dir, 'work'), { ...config, grace_period_hours: graceHours }, { now: () => at });
   const index = async () => {
     const store = new FsObjectStore({ root: mirror });
     try {
@@ -266,6 +267,26 @@ describe('metadata generations', () => {
         ],
       );
       assert.equal(index.graceMs, 24 * HOUR, 'the grace period of the last sync');
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  test('a sync with a shorter grace period shortens the retention of older generations with it', async () => {
+    const t = await setup('gen-shorter-grace');
+    try {
+      await t.sync(T0);
+      await withoutRecords(t.upstream, t.original, ['dependency-1.0-0.conda']);
+      await t.sync(T0 + HOUR);
+      assert.equal((await t.index()).generations[0]!.retainedUntil, new Date(T0 + 25 * HOUR).toISOString());
+      // One hour of grace: dependency 1.0, unlisted since T0 + 1 h, is deleted at T0 + 3 h, so
+      // generation 1, which lists it, must go too.
+      await t.sync(T0 + 3 * HOUR, 1);
+      await assert.rejects(readFile(join(t.mirror, 'noarch', 'dependency-1.0-0.conda')), { code: 'ENOENT' });
+      assert.deepEqual(
+        (await t.index()).generations.map((g) => g.n),
+        [2],
+      );
     } finally {
       await t.cleanup();
     }
