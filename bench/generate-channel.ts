@@ -5,7 +5,7 @@
 //
 //   node bench/generate-channel.ts --out DIR [--packages N] [--subdirs linux-64,osx-arm64]
 //     [--noarch-packages N] [--size small|large|MIN-MAX] [--seed S] [--conda-fraction F]
-//     [--metadata-only]
+//     [--packages-per-name 6] [--metadata-only]
 import { createCipheriv, createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
@@ -27,6 +27,8 @@ export interface GenerateChannelOptions {
   seed?: number;
   /** Share of `.conda` files (the rest are `.tar.bz2`); default 0.5. */
   condaFraction?: number;
+  /** Consecutive packages sharing a name (default 6: 3 versions × 2 builds, as on real channels). */
+  packagesPerName?: number;
   /**
    * false: write only repodata.json (for parse benchmarks with 500 k records). The records then
    * carry sizes and hashes of bodies that were never written.
@@ -71,7 +73,7 @@ const CONSONANTS = 'bdfgklmnprstvz';
 const VOWELS = 'aeiou';
 const NAME_PREFIXES = ['', 'lib', 'py', 'r-'] as const;
 const LICENSES = ['MIT', 'BSD-3-Clause', 'Apache-2.0', 'GPL-3.0-or-later', 'LGPL-2.1-or-later', 'MPL-2.0'];
-/** Consecutive packages sharing a name: 3 versions × 2 builds, as on real channels. */
+/** Consecutive packages sharing a name by default: 3 versions × 2 builds, as on real channels. */
 const PACKAGES_PER_NAME = 6;
 const WRITE_BATCH = 32;
 const BODY_CHUNK_BYTES = 1024 * 1024;
@@ -134,13 +136,14 @@ function packageSpec(
     seed: number;
     subdir: string;
     condaFraction: number;
+    packagesPerName: number;
     sizes: { minBytes: number; maxBytes: number };
   },
   index: number,
 ): PackageSpec {
   const { seed, subdir } = options;
-  const nameIndex = Math.floor(index / PACKAGES_PER_NAME);
-  const withinName = index % PACKAGES_PER_NAME;
+  const nameIndex = Math.floor(index / options.packagesPerName);
+  const withinName = index % options.packagesPerName;
   const nameRandom = prng(hash32(`${seed}:${subdir}:name:${nameIndex}`));
   const random = prng(hash32(`${seed}:${subdir}:package:${index}`));
   const name = packageName(nameIndex);
@@ -230,6 +233,7 @@ async function generateSubdir(
     seed: options.seed,
     subdir,
     condaFraction: options.condaFraction,
+    packagesPerName: options.packagesPerName,
     sizes: options.sizes,
   };
   const repodata = createWriteStream(path.join(dir, 'repodata.json'));
@@ -294,12 +298,17 @@ export async function generateChannel(options: GenerateChannelOptions): Promise<
   if (!(condaFraction >= 0 && condaFraction <= 1)) {
     throw new Error(`condaFraction ${condaFraction} is not valid: expected a number from 0 to 1`);
   }
+  const packagesPerName = options.packagesPerName ?? PACKAGES_PER_NAME;
+  if (!Number.isInteger(packagesPerName) || packagesPerName < 1) {
+    throw new Error(`packagesPerName ${packagesPerName} is not valid: expected an integer >= 1`);
+  }
   const platformSubdirs = options.subdirs ?? ['linux-64'];
   const resolved = {
     outDir: options.outDir,
     packages: options.packages,
     seed: options.seed ?? 1,
     condaFraction,
+    packagesPerName,
     writePackages: options.writePackages ?? true,
     sizes: sizeRange(options.sizes ?? 'small'),
   };
@@ -336,6 +345,7 @@ async function main(): Promise<void> {
       size: { type: 'string', default: 'small' },
       seed: { type: 'string', default: '1' },
       'conda-fraction': { type: 'string', default: '0.5' },
+      'packages-per-name': { type: 'string', default: String(PACKAGES_PER_NAME) },
       'metadata-only': { type: 'boolean', default: false },
     },
   });
@@ -349,6 +359,7 @@ async function main(): Promise<void> {
     sizes: parseSize(values.size),
     seed: Number(values.seed),
     condaFraction: Number(values['conda-fraction']),
+    packagesPerName: Number(values['packages-per-name']),
     writePackages: !values['metadata-only'],
   });
   const seconds = (performance.now() - started) / 1000;

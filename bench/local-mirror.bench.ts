@@ -1,10 +1,12 @@
 // Local-mode mirror against the physical limit (docs/design.md §9): `runLocalSync` into a fresh mirror dir
 // versus the simplest fetch + sha256 + write loop over the same files (bench/raw-copy-loop.ts), both
-// with 16 requests in flight, alternating in one process, for a channel of many small packages and
-// one of few large ones, on /tmp (disk) and /dev/shm (tmpfs, to separate disk cost from CPU cost).
+// with 16 requests in flight, alternating in one process, for a channel of many small packages (6
+// per name), one of many small packages with a name each (one shard each: conda-forge's shape at
+// its edges) and one of few large ones, on /tmp (disk) and /dev/shm (tmpfs, to separate disk cost
+// from CPU cost).
 //
-//   node bench/local-mirror.bench.ts [--small 4000] [--large 40] [--rounds 3]
-//     [--dests /tmp,/dev/shm] [--concurrency 16] [--keep]
+//   node bench/local-mirror.bench.ts [--small 4000] [--names 0] [--large 40] [--rounds 3]
+//     [--dests /tmp,/dev/shm] [--concurrency 16] [--variants fetch,floor,mirror,...] [--keep]
 //
 // The upstream is the fixture upstream (test/support/fixture-upstream.ts) in a child process, so
 // the measured process holds only the client side, as a worker would. Every file is requested
@@ -13,8 +15,9 @@
 // Variants per round and destination, in an order that rotates each round:
 //   fetch        raw loop without writing: loopback HTTP + sha256 only (the ceiling of any copy)
 //   raw          raw loop, no fsync
-//   raw+fsync    raw loop, fsync per file           <- the baseline for `mirror`
-//   mirror       runLocalSync, FsObjectStore with its default fsync (file + folder)
+//   raw+fsync    raw loop, fsync per file
+//   floor        raw loop, then one `sync -f` of the filesystem: the durable floor   <- the baseline for `mirror`
+//   mirror       runLocalSync, FsObjectStore with its default durability (docs/design.md §5)
 //   mirror-nofs  runLocalSync, FsObjectStore { fsync: false }   (compared with `raw`)
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -30,18 +33,19 @@ import { type RawFile, rawCopyLoop } from './raw-copy-loop.ts';
 import { generate, startUpstream } from './support/bench-channel.ts';
 
 const MiB = 1024 * 1024;
-const VARIANTS = ['fetch', 'raw', 'raw+fsync', 'mirror', 'mirror-nofs'] as const;
+const VARIANTS = ['fetch', 'raw', 'raw+fsync', 'floor', 'mirror', 'mirror-nofs'] as const;
 type Variant = (typeof VARIANTS)[number];
 /** What each variant is compared with: the raw loops with fetching alone, the mirror with the raw loop of the same durability. */
 const BASELINE: Partial<Record<Variant, Variant>> = {
   raw: 'fetch',
   'raw+fsync': 'fetch',
-  mirror: 'raw+fsync',
+  floor: 'fetch',
+  mirror: 'floor',
   'mirror-nofs': 'raw',
 };
 
 interface Channel {
-  name: 'small' | 'large';
+  name: 'small' | 'names' | 'large';
   files: RawFile[];
   bytes: number;
 }
@@ -117,7 +121,7 @@ async function runVariant(
 ): Promise<Omit<Run, 'channel' | 'dest' | 'variant' | 'round'>> {
   const scratch = await mkdtemp(path.join(destBase, 'condasync-bench-'));
   try {
-    if (variant === 'fetch' || variant === 'raw' || variant === 'raw+fsync') {
+    if (variant === 'fetch' || variant === 'raw' || variant === 'raw+fsync' || variant === 'floor') {
       const result = await measured(() =>
         rawCopyLoop({
           baseUrl: channelUrl,
@@ -125,6 +129,7 @@ async function runVariant(
           outDir: path.join(scratch, 'out'),
           concurrency,
           fsync: variant === 'raw+fsync',
+          syncAtEnd: variant === 'floor',
           write: variant !== 'fetch',
         }),
       );
@@ -237,6 +242,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       small: { type: 'string', default: '4000' },
+      names: { type: 'string', default: '0' },
       large: { type: 'string', default: '40' },
       rounds: { type: 'string', default: '3' },
       dests: { type: 'string', default: `${tmpdir()},/dev/shm` },
@@ -246,6 +252,7 @@ async function main(): Promise<void> {
     },
   });
   const small = Number(values.small);
+  const names = Number(values.names);
   const large = Number(values.large);
   const rounds = Number(values.rounds);
   const concurrency = Number(values.concurrency);
@@ -255,7 +262,7 @@ async function main(): Promise<void> {
       throw new Error(`--variants: ${variant} is not one of ${VARIANTS.join(', ')}`);
   }
   const dests = values.dests.split(',').filter((dest) => dest !== '');
-  for (const [name, value] of Object.entries({ small, large, rounds, concurrency })) {
+  for (const [name, value] of Object.entries({ small, names, large, rounds, concurrency })) {
     if (!Number.isInteger(value) || value < 0)
       throw new Error(`--${name} ${value} is not valid: expected an integer >= 0`);
   }
@@ -265,9 +272,11 @@ async function main(): Promise<void> {
   try {
     const generated = performance.now();
     if (small > 0) generate(path.join(root, 'small'), small, 'small');
+    if (names > 0) generate(path.join(root, 'names'), names, 'small', 1);
     if (large > 0) generate(path.join(root, 'large'), large, `${20 * MiB}-${50 * MiB}`);
     const channels: Channel[] = [];
     if (small > 0) channels.push(await listChannel(root, 'small'));
+    if (names > 0) channels.push(await listChannel(root, 'names'));
     if (large > 0) channels.push(await listChannel(root, 'large'));
     upstream = await startUpstream(root);
     for (const channel of channels) {

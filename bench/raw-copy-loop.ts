@@ -1,9 +1,13 @@
 // The physical-limit baseline of docs/design.md §9: the simplest loop that fetches files over HTTP with
 // undici, hashes them with sha256 while streaming, and writes them to disk, N requests at a time.
 // No retries, no temp files, no renames, no metadata: whatever condasync costs above this is ours.
+// With `syncAtEnd` it is the durable floor: every file written, then one `sync -f` of the
+// filesystem makes them all durable together (what a store that batches its durability can reach).
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 
 export interface RawFile {
@@ -24,6 +28,8 @@ export interface RawCopyOptions {
   fsync: boolean;
   /** false: read and hash the body but write nothing (warms up the upstream and the page cache). */
   write?: boolean;
+  /** Run `sync -f <outDir>` (syncfs: one flush of the filesystem) once every file is written. */
+  syncAtEnd?: boolean;
 }
 
 export interface RawCopyResult {
@@ -77,5 +83,6 @@ export async function rawCopyLoop(options: RawCopyOptions): Promise<RawCopyResul
   } finally {
     await agent.close();
   }
+  if (write && options.syncAtEnd === true) await promisify(execFile)('sync', ['-f', options.outDir]);
   return { files: options.files.length, bytes };
 }

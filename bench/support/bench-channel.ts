@@ -3,8 +3,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 
-/** In a child process, so the generator's buffers do not count in this process's RSS. */
-export function generate(outDir: string, total: number, size: string): void {
+/**
+ * In a child process, so the generator's buffers do not count in this process's RSS.
+ * `packagesPerName` 1 gives a channel of as many package names (and shards) as packages.
+ */
+export function generate(outDir: string, total: number, size: string, packagesPerName?: number): void {
   // 80 % in linux-64, 20 % in noarch, as on conda-forge.
   const platform = Math.round(total * 0.8);
   const script = path.join(import.meta.dirname, '../generate-channel.ts');
@@ -20,6 +23,7 @@ export function generate(outDir: string, total: number, size: string): void {
       String(total - platform),
       '--size',
       size,
+      ...(packagesPerName === undefined ? [] : ['--packages-per-name', String(packagesPerName)]),
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
