@@ -1,7 +1,7 @@
-import type { Dirent } from 'node:fs';
+import type { BigIntStats, Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { objectInfo, readSidecar } from './fs-meta.ts';
+import { type ObjectMetadata, objectInfo, readSidecar } from './fs-meta.ts';
 import { timed } from './instrument.ts';
 import { compareKeys, RESERVED_KEY_PREFIX } from './keys.ts';
 import type { ObjectInfo, OperationHook } from './object-store.ts';
@@ -14,6 +14,8 @@ export interface FsListContext {
   onOperation: OperationHook | undefined;
   /** Read each object's sidecar for its sha256 (one file read per object). */
   sha256: boolean;
+  /** What the store knows of an object whose sidecar is not in `meta/` yet (a put awaiting its barrier). */
+  pendingMetadata?: (key: string, file: BigIntStats) => ObjectMetadata | undefined;
 }
 
 // Sorting a directory's entries by name, with "/" appended to folders, puts every key below a
@@ -38,7 +40,9 @@ async function readDirectory(context: FsListContext, relative: string): Promise<
 async function describe(context: FsListContext, key: string): Promise<ObjectInfo | undefined> {
   const file = await stat(join(context.root, key), { bigint: true }).catch(() => undefined);
   if (file === undefined || !file.isFile()) return undefined; // deleted while listing
-  const metadata = context.sha256 ? await readSidecar(context.metaDirectory, key, file) : undefined;
+  const metadata = context.sha256
+    ? ((await readSidecar(context.metaDirectory, key, file)) ?? context.pendingMetadata?.(key, file))
+    : undefined;
   return objectInfo(key, file, metadata);
 }
 

@@ -4,6 +4,7 @@ import { copyFile, type FileHandle, link, mkdir, open, stat, unlink } from 'node
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { abortedError, StorageError, StorageErrorCode, wrapBackendError } from './errors.ts';
+import { GroupCommit } from './fs-durability.ts';
 import { listFiles } from './fs-list.ts';
 import { KeyLocks } from './fs-lock.ts';
 import {
@@ -15,6 +16,7 @@ import {
   sidecarPath,
 } from './fs-meta.ts';
 import { DirectorySync, errorCode, pruneEmptyParents, renameIntoPlace, sweepStaleFiles } from './fs-paths.ts';
+import { recoverPendingObjects } from './fs-recover.ts';
 import { timed } from './instrument.ts';
 import { RESERVED_KEY_PREFIX, validateKey, validatePrefix } from './keys.ts';
 import type {
@@ -48,10 +50,16 @@ export interface FsStoreOptions {
   /** How long a writer waits for a key lock before failing with BACKEND. Default 30 s. */
   lockTimeoutMs?: number;
   /**
-   * fsync each object and its folder before a put returns (default true). Without it a put still
-   * survives a killed process (the page cache holds it) but not a power cut or kernel crash.
+   * Durability against power cuts (default true): puts are made durable in groups by `flush()`
+   * (one sync of the filesystem per group) and trusted only after it; conditional puts fsync on
+   * their own. false: nothing is synced and puts are trusted at once; a put still survives a killed
+   * process (the page cache holds it) but not a power cut or kernel crash.
    */
   fsync?: boolean;
+  /** A barrier runs by itself once this many puts wait for one (default 2000)... */
+  maxPendingObjects?: number;
+  /** ...or once the oldest has waited this long (default 10 s), so a long sync's progress survives a crash. */
+  maxPendingMs?: number;
 }
 
 const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
@@ -90,7 +98,10 @@ export class FsObjectStore implements ObjectStore {
   readonly #root: string;
   readonly #tmpDirectory: string;
   readonly #metaDirectory: string;
+  readonly #pendingDirectory: string;
   readonly #locks: KeyLocks;
+  /** Deferred durability (docs/design.md §5, invariant 2); undefined with `fsync: false`. */
+  readonly #groupCommit: GroupCommit | undefined;
   readonly #onOperation: OperationHook | undefined;
   readonly #fsync: boolean;
   readonly #directorySync = new DirectorySync();
@@ -107,12 +118,23 @@ export class FsObjectStore implements ObjectStore {
     const internal = join(this.#root, ...RESERVED_KEY_PREFIX.split('/'));
     this.#tmpDirectory = join(internal, 'tmp');
     this.#metaDirectory = join(internal, 'meta');
+    this.#pendingDirectory = join(internal, 'pending');
     this.#locks = new KeyLocks(join(internal, 'locks'), {
       staleMs: options.lockStaleMs ?? 10_000,
       timeoutMs: options.lockTimeoutMs ?? 30_000,
     });
     this.#onOperation = options.onOperation;
     this.#fsync = options.fsync ?? true;
+    this.#groupCommit = this.#fsync
+      ? new GroupCommit({
+          root: this.#root,
+          pendingDirectory: this.#pendingDirectory,
+          metaDirectory: this.#metaDirectory,
+          tmpDirectory: this.#tmpDirectory,
+          maxPendingObjects: positiveOption('maxPendingObjects', options.maxPendingObjects, 2000),
+          maxPendingMs: positiveOption('maxPendingMs', options.maxPendingMs, 10_000),
+        })
+      : undefined;
     this.description = pathToFileURL(this.#root).href;
   }
 
@@ -121,6 +143,14 @@ export class FsObjectStore implements ObjectStore {
       await mkdir(this.#tmpDirectory, { recursive: true });
       await mkdir(this.#metaDirectory, { recursive: true });
       await sweepStaleFiles(this.#tmpDirectory, STALE_TEMP_MS);
+      // Puts of a store that died before their barrier: re-hashed, then trusted or deleted.
+      if (this.#groupCommit !== undefined) {
+        await recoverPendingObjects({
+          root: this.#root,
+          pendingDirectory: this.#pendingDirectory,
+          metaDirectory: this.#metaDirectory,
+        });
+      }
     })();
     // A failed preparation (say, a read-only mount) must be retried by the next call, not cached.
     this.#ready.catch(() => {
@@ -153,6 +183,8 @@ export class FsObjectStore implements ObjectStore {
     const condition = checkCondition(key, options);
     verifyBuffer(key, body, options.size, sha256);
     if (options.signal?.aborted) throw abortedError(key, 'put', options.signal);
+    // It is durable on return, so it must not overtake the puts before it (metadata listing them).
+    await this.#flushPending();
     return timed(this.#onOperation, 'put_conditional', () =>
       this.#write(key, [body], { metadata: metadataOf(sha256, options), signal: options.signal, condition }),
     );
@@ -164,12 +196,14 @@ export class FsObjectStore implements ObjectStore {
     how: { metadata: ObjectMetadata; signal: AbortSignal | undefined; condition?: Condition },
   ): Promise<ObjectInfo> {
     const temporary = join(this.#tmpDirectory, randomUUID());
+    // Plain puts wait for the next barrier; a conditional put is synced on its own, as before.
+    const groupCommit = how.condition === undefined ? this.#groupCommit : undefined;
     let handle: FileHandle | undefined;
     try {
       await this.#prepare();
       handle = await open(temporary, 'wx');
       for await (const chunk of chunks) await writeAll(handle, chunk);
-      if (this.#fsync) await handle.sync();
+      if (this.#fsync && groupCommit === undefined) await handle.sync();
       const file = await handle.stat({ bigint: true });
       await handle.close();
       handle = undefined;
@@ -177,6 +211,12 @@ export class FsObjectStore implements ObjectStore {
       const target = join(this.#root, key);
       // The lock file carries the sidecar and becomes it on release: two renames publish object
       // and sha256 (a reader between them sees a sidecar for another inode: "sha256 unknown").
+      if (groupCommit !== undefined) {
+        await this.#locks.withLock(key, () =>
+          groupCommit.stage(key, file, how.metadata, () => renameIntoPlace(temporary, target, key)),
+        );
+        return objectInfo(key, file, how.metadata);
+      }
       await this.#locks.withLock(
         key,
         async (lock) => {
@@ -213,7 +253,33 @@ export class FsObjectStore implements ObjectStore {
   async #headUnchecked(key: string): Promise<ObjectInfo | null> {
     const file = await statFile(join(this.#root, key));
     if (file === undefined) return null;
-    return objectInfo(key, file, await readSidecar(this.#metaDirectory, key, file));
+    return objectInfo(key, file, await this.#metadataOf(key, file));
+  }
+
+  /** The verified sha256 (and headers) of `file`: from its sidecar, or from a put still pending here. */
+  async #metadataOf(key: string, file: BigIntStats): Promise<ObjectMetadata | undefined> {
+    return (await readSidecar(this.#metaDirectory, key, file)) ?? this.#groupCommit?.metadataOf(key, file);
+  }
+
+  /**
+   * The durability barrier of ObjectStore: every put before it is durable once it resolves, and
+   * trusted by any later store on this folder (docs/design.md §5, invariant 2).
+   */
+  async flush(): Promise<void> {
+    if (this.#groupCommit === undefined) return;
+    await timed(this.#onOperation, 'flush', async () => {
+      try {
+        await this.#prepare();
+        await this.#groupCommit!.flush();
+      } catch (error) {
+        throw wrapBackendError(error, 'flush', this.#root, this.description);
+      }
+    });
+  }
+
+  /** A barrier only when this store has puts waiting: orders a delete or a synced put after them. */
+  async #flushPending(): Promise<void> {
+    if ((this.#groupCommit?.pendingCount ?? 0) > 0) await this.flush();
   }
 
   async head(key: string): Promise<ObjectInfo | null> {
@@ -246,7 +312,7 @@ export class FsObjectStore implements ObjectStore {
           await handle.close();
           return null;
         }
-        const info = objectInfo(key, file, await readSidecar(this.#metaDirectory, key, file));
+        const info = objectInfo(key, file, await this.#metadataOf(key, file));
         const range = options.range === undefined ? undefined : resolveRange(key, options.range, info.size);
         const body = handle.createReadStream({
           autoClose: true,
@@ -272,6 +338,7 @@ export class FsObjectStore implements ObjectStore {
           metaDirectory: this.#metaDirectory,
           onOperation: this.#onOperation,
           sha256: options.sha256 ?? true,
+          pendingMetadata: (key, file) => this.#groupCommit?.metadataOf(key, file),
         },
         prefix,
       );
@@ -283,6 +350,8 @@ export class FsObjectStore implements ObjectStore {
   async copy(fromKey: string, toKey: string): Promise<boolean> {
     validateKey(fromKey);
     validateKey(toKey);
+    // The copy's sidecar goes straight to meta/: its source must be trusted on disk first.
+    if (this.#groupCommit?.isPending(fromKey)) await this.flush();
     return timed(this.#onOperation, 'copy', async () => {
       const temporary = join(this.#tmpDirectory, randomUUID());
       try {
@@ -320,6 +389,8 @@ export class FsObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     validateKey(key);
+    // A delete must not reach the disk before the writes that preceded it (invariant 4's order).
+    await this.#flushPending();
     await timed(this.#onOperation, 'delete', async () => {
       const target = join(this.#root, key);
       try {
@@ -340,7 +411,9 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async close(): Promise<void> {
-    // Nothing pooled: every operation closes its own file handles.
+    // Nothing pooled (every operation closes its own file handles), but puts may await a barrier.
+    await this.#flushPending();
+    this.#groupCommit?.stop();
   }
 }
 
@@ -350,4 +423,15 @@ function metadataOf(sha256: string, options: PutOptions): ObjectMetadata {
     ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
     ...(options.cacheControl === undefined ? {} : { cacheControl: options.cacheControl }),
   };
+}
+
+function positiveOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new StorageError(
+      StorageErrorCode.InvalidArgument,
+      `filesystem store option ${name} must be an integer >= 1, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
 }

@@ -88,6 +88,13 @@ export interface ObjectStore {
   copy(fromKey: string, toKey: string): Promise<boolean>;
   /** Removes the object; an absent object is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * The durability barrier: once it resolves, every object put before the call survives a power
+   * cut. Call it before publishing metadata that lists those objects (docs/design.md §5,
+   * invariant 1). The filesystem store makes puts durable in groups here; S3 PUTs are durable when
+   * they return, so it does nothing there. Throws BACKEND.
+   */
+  flush(): Promise<void>;
   /** Releases sockets and other resources; the store must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -96,7 +103,7 @@ export type OperationOutcome = 'ok' | 'error';
 
 /**
  * Metrics hook: called once per backend operation with its duration in seconds. `op` is one of
- * put, put_conditional, get, head, list (once per page), copy, delete. `get` is timed until the body
+ * put, put_conditional, get, head, list (once per page), copy, delete, flush. `get` is timed until the body
  * starts, not while it is consumed.
  */
 export type OperationHook = (op: string, seconds: number, outcome: OperationOutcome) => void;

@@ -360,6 +360,10 @@ export class S3ObjectStore implements ObjectStore {
     });
   }
 
+  async flush(): Promise<void> {
+    // A PUT (or CopyObject, DeleteObject) that returned is durable: nothing is held back to sync.
+  }
+
   async close(): Promise<void> {
     this.#client.destroy();
   }

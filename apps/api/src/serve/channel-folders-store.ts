@@ -66,6 +66,10 @@ export class ChannelFoldersStore implements ObjectStore {
     throw readOnly('delete');
   }
 
+  async flush(): Promise<void> {
+    // Read-only: nothing written here waits for a barrier.
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.#channels.values()].map((store) => store.close()));
   }

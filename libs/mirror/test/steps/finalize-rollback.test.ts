@@ -23,6 +23,7 @@ function refusing(store: ObjectStore, refuse: RegExp): ObjectStore {
     list: (prefix, options) => store.list(prefix, options),
     copy: (fromKey, toKey) => store.copy(fromKey, toKey),
     delete: (key) => store.delete(key),
+    flush: () => store.flush(),
     close: () => store.close(),
   };
 }

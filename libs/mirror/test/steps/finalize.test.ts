@@ -31,6 +31,7 @@ function recording(store: ObjectStore): { store: ObjectStore; log: string[] } {
       log.push(`delete ${key}`);
       return store.delete(key);
     },
+    flush: () => store.flush(),
     close: () => store.close(),
   };
   return { store: wrapped, log };

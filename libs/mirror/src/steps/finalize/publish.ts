@@ -47,6 +47,30 @@ export function sha256Of(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/**
+ * Every metadata file is put between two durability barriers (docs/design.md §5, invariant 1):
+ * the one before makes the objects it lists durable (packages and shards are written without an
+ * fsync each, and the filesystem store trusts them only after a barrier), the one after makes the
+ * file itself durable before anything that follows it, a JSON after its compressed twin included.
+ * All of a subdir's metadata goes out through here.
+ */
+async function putBetweenBarriers(
+  key: string,
+  body: HashedFile | Buffer,
+  sha256: string,
+  options: { contentType: string; cacheControl: string },
+  ctx: PublishContext,
+): Promise<void> {
+  await ctx.store.flush();
+  await ctx.store.put(key, Buffer.isBuffer(body) ? body : createReadStream(body.path), {
+    size: Buffer.isBuffer(body) ? body.byteLength : body.size,
+    sha256,
+    ...options,
+    signal: ctx.signal,
+  });
+  await ctx.store.flush();
+}
+
 /** Puts the object unless the store already holds exactly these bytes. True when written. */
 export async function putIfChanged(
   key: string,
@@ -57,13 +81,7 @@ export async function putIfChanged(
   const sha256 = Buffer.isBuffer(body) ? sha256Of(body) : body.sha256;
   const current = await ctx.store.head(key);
   if (current?.sha256 === sha256) return false;
-  await ctx.store.put(key, Buffer.isBuffer(body) ? body : createReadStream(body.path), {
-    size: Buffer.isBuffer(body) ? body.byteLength : body.size,
-    sha256,
-    contentType,
-    cacheControl: METADATA_CACHE_CONTROL,
-    signal: ctx.signal,
-  });
+  await putBetweenBarriers(key, body, sha256, { contentType, cacheControl: METADATA_CACHE_CONTROL }, ctx);
   return true;
 }
 
@@ -85,20 +103,9 @@ export async function publishJsonWithZst(
     compressZstd(createReadStream(json.path), { level: zstdLevel }),
     `${json.path}.zst`,
   );
-  await ctx.store.put(zstKey, createReadStream(zst.path), {
-    size: zst.size,
-    sha256: zst.sha256,
-    contentType: 'application/zstd',
-    cacheControl: METADATA_CACHE_CONTROL,
-    signal: ctx.signal,
-  });
-  await ctx.store.put(jsonKey, createReadStream(json.path), {
-    size: json.size,
-    sha256: json.sha256,
-    contentType: 'application/json',
-    cacheControl: METADATA_CACHE_CONTROL,
-    signal: ctx.signal,
-  });
+  const metadata = { cacheControl: METADATA_CACHE_CONTROL };
+  await putBetweenBarriers(zstKey, zst, zst.sha256, { ...metadata, contentType: 'application/zstd' }, ctx);
+  await putBetweenBarriers(jsonKey, json, json.sha256, { ...metadata, contentType: 'application/json' }, ctx);
   return true;
 }
 
@@ -125,13 +132,13 @@ export async function publishBz2Twin(
   const [currentJson, currentBz2] = await Promise.all([ctx.store.head(jsonKey), ctx.store.head(bz2Key)]);
   if (currentBz2 === null ? mode === 'follow' : currentJson?.sha256 === json.sha256) return false;
   const bz2 = await writeHashed(compressBzip2(createReadStream(json.path)), `${json.path}.bz2`);
-  await ctx.store.put(bz2Key, createReadStream(bz2.path), {
-    size: bz2.size,
-    sha256: bz2.sha256,
-    contentType: 'application/x-bzip2',
-    cacheControl: METADATA_CACHE_CONTROL,
-    signal: ctx.signal,
-  });
+  await putBetweenBarriers(
+    bz2Key,
+    bz2,
+    bz2.sha256,
+    { contentType: 'application/x-bzip2', cacheControl: METADATA_CACHE_CONTROL },
+    ctx,
+  );
   return true;
 }
 

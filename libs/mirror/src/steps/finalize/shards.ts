@@ -17,8 +17,11 @@ import { IMMUTABLE_CACHE_CONTROL, type PublishContext, putIfChanged } from './pu
 /** Folder of the shard files inside a subdir, as `shards_base_url` says. */
 export const SHARDS_FOLDER = 'shards/';
 
-/** Shard puts in flight at once: a first run of a big subdir writes tens of thousands of small objects. */
-const PUT_CONCURRENCY = 8;
+/**
+ * Shard puts in flight at once: a first run of a big subdir writes tens of thousands of small
+ * objects. None is synced on its own: the barrier before the index makes them durable together.
+ */
+const PUT_CONCURRENCY = 16;
 
 export interface ShardPublication {
   /** Shard files the index lists, relative to the subdir (`shards/<sha256>.msgpack.zst`). */

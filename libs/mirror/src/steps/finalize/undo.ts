@@ -66,6 +66,7 @@ export class MetadataTransaction {
       get: (key, getOptions) => inner.get(key, getOptions),
       head: (key) => inner.head(key),
       list: (prefix, listOptions) => inner.list(prefix, listOptions),
+      flush: () => inner.flush(),
       close: () => inner.close(),
     };
   }
