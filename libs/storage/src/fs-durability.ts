@@ -88,6 +88,7 @@ export class GroupCommit {
   readonly #options: GroupCommitOptions;
   #pending = new Map<string, PendingObject>();
   #committing = new Map<string, PendingObject>();
+  readonly #staging = new Map<string, Promise<void>>();
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #scheduled = false;
@@ -116,11 +117,30 @@ export class GroupCommit {
   }
 
   /**
-   * Records `file` (the verified temp file) as pending and runs `rename` to put it in place. The
-   * caller holds the key's lock. A key still waiting for a barrier is committed first: its pending
-   * sidecar must not be replaced by one describing bytes that the barrier did not cover.
+   * Records `file` (the verified temp file) as pending and runs `rename` to put it in place. Puts
+   * of one key are staged one at a time, and a key still waiting for a barrier is committed first:
+   * its pending sidecar must not be replaced by one describing bytes the barrier did not cover.
+   * No lock file: sidecars name the inode they describe, so a put racing another process's put or
+   * delete of the same key can leave an object untrusted, never trusted with other bytes.
    */
   async stage(
+    key: string,
+    file: BigIntStats,
+    metadata: ObjectMetadata,
+    rename: () => Promise<void>,
+  ): Promise<void> {
+    const previous = this.#staging.get(key) ?? Promise.resolve();
+    const mine = previous.then(() => this.#stageNow(key, file, metadata, rename));
+    const tail = mine.catch(() => {});
+    this.#staging.set(key, tail);
+    try {
+      await mine;
+    } finally {
+      if (this.#staging.get(key) === tail) this.#staging.delete(key);
+    }
+  }
+
+  async #stageNow(
     key: string,
     file: BigIntStats,
     metadata: ObjectMetadata,

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDurable } from './fs-durability.ts';
-import { readSidecar, sidecarPath } from './fs-meta.ts';
+import { sidecarPath } from './fs-meta.ts';
 import { renameIntoPlace } from './fs-paths.ts';
 
 /** A pending sidecar whose object changed this close to (or after) it was written may be torn. */
@@ -24,12 +24,15 @@ async function sha256OfFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function looksWhole(text: string): boolean {
+/** What recovery needs of a pending sidecar (fs-meta.ts writes it), or undefined when it is torn. */
+function parsePending(text: string): { sha256: string; size: number; ino: string } | undefined {
   try {
-    const record = JSON.parse(text) as { sha256?: unknown };
-    return typeof record.sha256 === 'string';
+    const record = JSON.parse(text) as { sha256?: unknown; size?: unknown; ino?: unknown };
+    const whole =
+      typeof record.sha256 === 'string' && typeof record.size === 'number' && typeof record.ino === 'string';
+    return whole ? (record as { sha256: string; size: number; ino: string }) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -62,16 +65,17 @@ export async function recoverPendingObjects(
       readFile(pendingPath, 'utf8').catch(() => ''),
     ]);
     if (pending === undefined) continue;
+    const record = parsePending(text);
     let verdict: 'trust' | 'delete' | 'drop';
     if (object === undefined || !object.isFile()) verdict = 'drop';
-    else if (!looksWhole(text)) {
+    else if (record === undefined) {
       const changedAfter = Number(object.ctimeMs) >= pending.mtimeMs - CLOCK_SLACK_MS;
       verdict = changedAfter ? 'delete' : 'drop';
+    } else if (record.ino !== object.ino.toString() || record.size !== Number(object.size)) {
+      verdict = 'drop'; // another object now: the put never got to its rename
     } else {
-      const metadata = await readSidecar(folders.pendingDirectory, key, object);
-      if (metadata === undefined)
-        verdict = 'drop'; // another object now: the put never got to rename
-      else verdict = (await sha256OfFile(objectPath)) === metadata.sha256 ? 'trust' : 'delete';
+      // Inode and size, not mtime: bytes torn by a power cut need not keep the mtime recorded.
+      verdict = (await sha256OfFile(objectPath)) === record.sha256 ? 'trust' : 'delete';
     }
     if (verdict === 'trust') {
       promote.push(key);

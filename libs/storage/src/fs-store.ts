@@ -99,6 +99,7 @@ export class FsObjectStore implements ObjectStore {
   readonly #tmpDirectory: string;
   readonly #metaDirectory: string;
   readonly #pendingDirectory: string;
+  readonly #locksDirectory: string;
   readonly #locks: KeyLocks;
   /** Deferred durability (docs/design.md §5, invariant 2); undefined with `fsync: false`. */
   readonly #groupCommit: GroupCommit | undefined;
@@ -106,6 +107,7 @@ export class FsObjectStore implements ObjectStore {
   readonly #fsync: boolean;
   readonly #directorySync = new DirectorySync();
   #ready: Promise<void> | undefined;
+  #recovered: Promise<void> | undefined;
 
   constructor(options: FsStoreOptions) {
     if (typeof options.root !== 'string' || !isAbsolute(options.root)) {
@@ -119,7 +121,8 @@ export class FsObjectStore implements ObjectStore {
     this.#tmpDirectory = join(internal, 'tmp');
     this.#metaDirectory = join(internal, 'meta');
     this.#pendingDirectory = join(internal, 'pending');
-    this.#locks = new KeyLocks(join(internal, 'locks'), {
+    this.#locksDirectory = join(internal, 'locks');
+    this.#locks = new KeyLocks(this.#locksDirectory, {
       staleMs: options.lockStaleMs ?? 10_000,
       timeoutMs: options.lockTimeoutMs ?? 30_000,
     });
@@ -142,21 +145,37 @@ export class FsObjectStore implements ObjectStore {
     this.#ready ??= (async () => {
       await mkdir(this.#tmpDirectory, { recursive: true });
       await mkdir(this.#metaDirectory, { recursive: true });
+      await mkdir(this.#locksDirectory, { recursive: true });
       await sweepStaleFiles(this.#tmpDirectory, STALE_TEMP_MS);
-      // Puts of a store that died before their barrier: re-hashed, then trusted or deleted.
-      if (this.#groupCommit !== undefined) {
-        await recoverPendingObjects({
-          root: this.#root,
-          pendingDirectory: this.#pendingDirectory,
-          metaDirectory: this.#metaDirectory,
-        });
-      }
+      await this.#recover();
     })();
     // A failed preparation (say, a read-only mount) must be retried by the next call, not cached.
     this.#ready.catch(() => {
       this.#ready = undefined;
     });
     return this.#ready;
+  }
+
+  /**
+   * Settles the puts of a store that died before their barrier (re-hashed, then trusted or
+   * deleted: fs-recover.ts), once per store, before its first operation. Writers fail if it
+   * fails; readers (a server on a read-only mount) go on without it.
+   */
+  #recover(): Promise<void> {
+    if (this.#groupCommit === undefined) return Promise.resolve();
+    this.#recovered ??= recoverPendingObjects({
+      root: this.#root,
+      pendingDirectory: this.#pendingDirectory,
+      metaDirectory: this.#metaDirectory,
+    }).then(() => {});
+    this.#recovered.catch(() => {
+      this.#recovered = undefined;
+    });
+    return this.#recovered;
+  }
+
+  async #recoverForReads(): Promise<void> {
+    await this.#recover().catch(() => {});
   }
 
   async put(key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
@@ -209,14 +228,12 @@ export class FsObjectStore implements ObjectStore {
       handle = undefined;
       if (how.signal?.aborted) throw abortedError(key, 'put', how.signal);
       const target = join(this.#root, key);
-      // The lock file carries the sidecar and becomes it on release: two renames publish object
-      // and sha256 (a reader between them sees a sidecar for another inode: "sha256 unknown").
       if (groupCommit !== undefined) {
-        await this.#locks.withLock(key, () =>
-          groupCommit.stage(key, file, how.metadata, () => renameIntoPlace(temporary, target, key)),
-        );
+        await groupCommit.stage(key, file, how.metadata, () => renameIntoPlace(temporary, target, key));
         return objectInfo(key, file, how.metadata);
       }
+      // The lock file carries the sidecar and becomes it on release: two renames publish object
+      // and sha256 (a reader between them sees a sidecar for another inode: "sha256 unknown").
       await this.#locks.withLock(
         key,
         async (lock) => {
@@ -286,6 +303,7 @@ export class FsObjectStore implements ObjectStore {
     validateKey(key);
     return timed(this.#onOperation, 'head', async () => {
       try {
+        await this.#recoverForReads();
         return await this.#headUnchecked(key);
       } catch (error) {
         throw wrapBackendError(error, 'head', key, this.description);
@@ -300,6 +318,7 @@ export class FsObjectStore implements ObjectStore {
     return timed(this.#onOperation, 'get', async () => {
       let handle: FileHandle | undefined;
       try {
+        await this.#recoverForReads();
         handle = await open(join(this.#root, key), 'r').catch((error: unknown) => {
           const code = errorCode(error);
           if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
@@ -332,6 +351,7 @@ export class FsObjectStore implements ObjectStore {
   async *list(prefix: string, options: ListOptions = {}): AsyncGenerator<ObjectInfo> {
     validatePrefix(prefix);
     try {
+      await this.#recoverForReads();
       yield* listFiles(
         {
           root: this.#root,
