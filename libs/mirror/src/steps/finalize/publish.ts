@@ -52,7 +52,8 @@ export function sha256Of(bytes: Uint8Array): string {
  * the one before makes the objects it lists durable (packages and shards are written without an
  * fsync each, and the filesystem store trusts them only after a barrier), the one after makes the
  * file itself durable before anything that follows it, a JSON after its compressed twin included.
- * All of a subdir's metadata goes out through here.
+ * All of a subdir's metadata goes out through here. `durableBefore`: the caller's previous put
+ * ended with a barrier and nothing was put since, so the one before would sync nothing new.
  */
 async function putBetweenBarriers(
   key: string,
@@ -60,8 +61,9 @@ async function putBetweenBarriers(
   sha256: string,
   options: { contentType: string; cacheControl: string },
   ctx: PublishContext,
+  { durableBefore = false } = {},
 ): Promise<void> {
-  await ctx.store.flush();
+  if (!durableBefore) await ctx.store.flush();
   await ctx.store.put(key, Buffer.isBuffer(body) ? body : createReadStream(body.path), {
     size: Buffer.isBuffer(body) ? body.byteLength : body.size,
     sha256,
@@ -105,7 +107,17 @@ export async function publishJsonWithZst(
   );
   const metadata = { cacheControl: METADATA_CACHE_CONTROL };
   await putBetweenBarriers(zstKey, zst, zst.sha256, { ...metadata, contentType: 'application/zstd' }, ctx);
-  await putBetweenBarriers(jsonKey, json, json.sha256, { ...metadata, contentType: 'application/json' }, ctx);
+  // The barrier after the twin is the one before the JSON: it lists the same files.
+  await putBetweenBarriers(
+    jsonKey,
+    json,
+    json.sha256,
+    { ...metadata, contentType: 'application/json' },
+    ctx,
+    {
+      durableBefore: true,
+    },
+  );
   return true;
 }
 
