@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { open, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { type ObjectMetadata, sidecarJson, sidecarPath } from './fs-meta.ts';
-import { errorCode, renameIntoPlace } from './fs-paths.ts';
+import { errorCode, fsyncPath, renameIntoPlace } from './fs-paths.ts';
 
 /** An object renamed into place whose bytes may not be on disk yet, and what it was verified as. */
 interface PendingObject {
@@ -53,22 +53,6 @@ export async function makeDurable(root: string, objects: readonly string[]): Pro
   const paths = new Set<string>();
   for (const path of objects) paths.add(path).add(dirname(path));
   await Promise.all([...paths].map(fsyncPath));
-}
-
-/** fsync of one path (a file or a folder); a path removed meanwhile has nothing left to sync. */
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r').catch((error: unknown) => {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  });
-  if (handle === undefined) return;
-  try {
-    await handle.sync();
-  } catch (error) {
-    if (errorCode(error) !== 'EINVAL' && errorCode(error) !== 'ENOTSUP') throw error;
-  } finally {
-    await handle.close();
-  }
 }
 
 /**

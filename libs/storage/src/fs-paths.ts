@@ -46,9 +46,16 @@ export async function renameIntoPlace(from: string, to: string, key: string): Pr
   }
 }
 
-/** Makes a rename durable: the new directory entry is on disk once this returns. */
-export async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
+/**
+ * fsync of a file, or of a folder to make a rename in it durable. A path removed meanwhile has
+ * nothing left to sync.
+ */
+export async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r').catch((error: unknown) => {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (handle === undefined) return;
   try {
     await handle.sync();
   } catch (error) {
@@ -70,7 +77,7 @@ export class DirectorySync {
   readonly #flights = new Map<string, { current: Promise<void>; next: Promise<void> | undefined }>();
   readonly #fsync: (directory: string) => Promise<void>;
 
-  constructor(fsync: (directory: string) => Promise<void> = fsyncDirectory) {
+  constructor(fsync: (directory: string) => Promise<void> = fsyncPath) {
     this.#fsync = fsync;
   }
 
