@@ -52,7 +52,14 @@ export async function makeDurable(root: string, objects: readonly string[]): Pro
   }
   const paths = new Set<string>();
   for (const path of objects) paths.add(path).add(dirname(path));
-  await Promise.all([...paths].map(fsyncPath));
+  await Promise.all(
+    [...paths].map((path) =>
+      fsyncPath(path).catch((error: unknown) => {
+        // Deleted since its put: nothing left to make durable.
+        if (errorCode(error) !== 'ENOENT') throw error;
+      }),
+    ),
+  );
 }
 
 /**

@@ -46,16 +46,9 @@ export async function renameIntoPlace(from: string, to: string, key: string): Pr
   }
 }
 
-/**
- * fsync of a file, or of a folder to make a rename in it durable. A path removed meanwhile has
- * nothing left to sync.
- */
+/** fsync of a file, or of a folder to make a rename in it durable. */
 export async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r').catch((error: unknown) => {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  });
-  if (handle === undefined) return;
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } catch (error) {

@@ -113,6 +113,20 @@ describe('FsObjectStore durability barrier', () => {
     assert.equal(await exists(sidecars(folder, 'noarch/third-1-0.conda').trusted), true, 'on close');
   });
 
+  it('without a `sync` program to run, a barrier fsyncs its own objects and folders instead', async () => {
+    const folder = join(root, 'no-sync-program');
+    const store = new FsObjectStore({ root: folder });
+    await putBytes(store, KEY, payload(10));
+    const path = process.env.PATH;
+    process.env.PATH = join(folder, 'no-programs-here');
+    try {
+      await store.flush();
+    } finally {
+      process.env.PATH = path;
+    }
+    assert.equal(await exists(sidecars(folder, KEY).trusted), true);
+  });
+
   it('with fsync: false trusts a put at once and flush() has nothing to do', async () => {
     const folder = join(root, 'no-fsync');
     const store = new FsObjectStore({ root: folder, fsync: false });
