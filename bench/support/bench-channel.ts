@@ -29,9 +29,14 @@ export function generate(outDir: string, total: number, size: string, packagesPe
   );
 }
 
-export async function startUpstream(root: string): Promise<{ url: string; child: ChildProcess }> {
+/** `latencyMs`: every request is answered that long after it arrives, as from a far-away upstream. */
+export async function startUpstream(
+  root: string,
+  options: { latencyMs?: number } = {},
+): Promise<{ url: string; child: ChildProcess }> {
   const cli = path.join(import.meta.dirname, '../../test/support/fixture-upstream-cli.ts');
-  const child = spawn(process.execPath, [cli, '--root', root], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = [cli, '--root', root, '--latency-ms', String(options.latencyMs ?? 0)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   for await (const chunk of child.stdout!) {
     output += String(chunk);

@@ -1,10 +1,11 @@
 // Serves a channel folder for manual checks and benchmarks:
-//   node test/support/fixture-upstream-cli.ts --root DIR [--port N] [--token T]
+//   node test/support/fixture-upstream-cli.ts --root DIR [--port N] [--token T] [--latency-ms MS]
 // Prints the channel URL, serves until SIGINT or SIGTERM.
 import { parseArgs } from 'node:util';
 import { startFixtureUpstream } from './fixture-upstream.ts';
 
-const USAGE = 'usage: node test/support/fixture-upstream-cli.ts --root DIR [--port N] [--token T]\n';
+const USAGE =
+  'usage: node test/support/fixture-upstream-cli.ts --root DIR [--port N] [--token T] [--latency-ms MS]\n';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
       root: { type: 'string' },
       port: { type: 'string', default: '0' },
       token: { type: 'string' },
+      'latency-ms': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -30,9 +32,16 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const latencyMs = Number(values['latency-ms']);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0) {
+    process.stderr.write(`--latency-ms ${values['latency-ms']} is not valid: expected milliseconds >= 0\n`);
+    process.exitCode = 2;
+    return;
+  }
   const upstream = await startFixtureUpstream({
     root: values.root,
     port,
+    latencyMs,
     ...(values.token === undefined ? {} : { token: values.token }),
   });
   process.stdout.write(`serving ${values.root} at ${upstream.channelUrl()}\n`);

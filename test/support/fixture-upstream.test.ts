@@ -116,6 +116,17 @@ describe('fixture upstream without a token', () => {
     assert.equal(await repodata.text(), REPODATA_BYTES.toString());
   });
 
+  test('a small file rewritten on disk is served anew, with its new ETag', async () => {
+    const file = 'noarch/small-rewritten.json';
+    await writeFile(path.join(channelRoot, file), '{"version":1}');
+    assert.equal(await (await fetch(upstream.channelUrl(file))).text(), '{"version":1}');
+    const changed = '{"version":22}';
+    await writeFile(path.join(channelRoot, file), changed);
+    const response = await fetch(upstream.channelUrl(file));
+    assert.equal(await response.text(), changed);
+    assert.equal(response.headers.get('etag'), `"${sha256(Buffer.from(changed))}"`);
+  });
+
   test('HEAD answers the headers of GET and no body', async () => {
     const response = await fetch(upstream.channelUrl(PACKAGE), { method: 'HEAD' });
     assert.equal(response.status, 200);
@@ -371,4 +382,25 @@ test('close() returns while a stalled response is still open', async () => {
   const stalled = await pending;
   assert.equal(stalled.cutShort, true);
   assert.equal(stalled.body.length, 10);
+});
+
+test('latencyMs delays every answer, concurrent requests each by the same time, not one after another', async () => {
+  const upstream = await startFixtureUpstream({ root: channelRoot, latencyMs: 150 });
+  try {
+    const started = performance.now();
+    const responses = await Promise.all(Array.from({ length: 4 }, () => rawGet(upstream.url, `/${PACKAGE}`)));
+    const elapsed = performance.now() - started;
+    for (const response of responses) assert.equal(sha256(response.body), sha256(PACKAGE_BYTES));
+    assert.ok(elapsed >= 150, `answered after ${elapsed.toFixed(0)} ms, before the 150 ms latency`);
+    assert.ok(elapsed < 4 * 150, `four requests took ${elapsed.toFixed(0)} ms: the delays did not overlap`);
+  } finally {
+    await upstream.close();
+  }
+});
+
+test('a negative latencyMs is refused with its value', async () => {
+  await assert.rejects(
+    startFixtureUpstream({ root: channelRoot, latencyMs: -1 }),
+    /latencyMs -1 is not valid/,
+  );
 });

@@ -3,7 +3,7 @@
 // mocking HTTP. It logs nothing.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -43,6 +43,11 @@ export interface FixtureUpstreamOptions {
    * static hosts read paths), so only `%2B` finds it.
    */
   plusInPaths?: 'standard' | 'keep-encoded-plus' | 'plus-as-space';
+  /**
+   * Every request waits this long before it is answered, as a far-away upstream's round trip does
+   * (conda.anaconda.org is ~100–300 ms from most mirrors). 0, the default, answers at once.
+   */
+  latencyMs?: number;
 }
 
 /** Requests received since the start or the last `resetCounts()`, including refused ones. */
@@ -78,7 +83,17 @@ interface FileInfo {
   size: number;
   mtimeMs: number;
   etag: string;
+  /** The content of a small file, kept from hashing it: served without opening the file again. */
+  bytes: Buffer | undefined;
 }
+
+/**
+ * Files up to this size are kept in memory (up to KEPT_BYTES_LIMIT in all): a benchmark's thousands
+ * of small packages then cost this server one stat each, not an open, reads and a close, so less of
+ * a shared machine's CPU goes to the stand-in upstream.
+ */
+const KEEP_FILE_BYTES = 64 * 1024;
+const KEPT_BYTES_LIMIT = 256 * 1024 * 1024;
 
 type ResolvedPath = { kind: 'ok'; relPath: string } | { kind: 'refused'; status: 400 | 401; reason: string };
 
@@ -213,9 +228,14 @@ export async function startFixtureUpstream(options: FixtureUpstreamOptions): Pro
   const faults = new Map<string, ActiveFault>();
   const counter = new RequestCounter();
   const conditional = new RequestCounter();
-  const etags = new Map<string, { size: number; mtimeMs: number; etag: string }>();
+  const etags = new Map<string, { size: number; mtimeMs: number; etag: string; bytes: Buffer | undefined }>();
+  let keptBytes = 0;
   const stopping = new AbortController();
   const plusInPaths = options.plusInPaths ?? 'standard';
+  const latencyMs = options.latencyMs ?? 0;
+  if (!Number.isFinite(latencyMs) || latencyMs < 0) {
+    throw new Error(`latencyMs ${latencyMs} is not valid: expected a number of milliseconds >= 0`);
+  }
   /** Rewrites a raw path segment so that decodeURIComponent reads `+` / `%2B` as this server does. */
   const readPlus = (segment: string): string =>
     plusInPaths === 'keep-encoded-plus'
@@ -273,10 +293,16 @@ export async function startFixtureUpstream(options: FixtureUpstreamOptions): Pro
     if (stats === undefined || !stats.isFile()) return undefined;
     let cached = etags.get(absolutePath);
     if (cached === undefined || cached.size !== stats.size || cached.mtimeMs !== stats.mtimeMs) {
-      cached = { size: stats.size, mtimeMs: stats.mtimeMs, etag: `"${await sha256OfFile(absolutePath)}"` };
+      keptBytes -= cached?.bytes?.length ?? 0;
+      const keep = stats.size <= KEEP_FILE_BYTES && keptBytes + stats.size <= KEPT_BYTES_LIMIT;
+      const bytes = keep ? await readFile(absolutePath) : undefined;
+      // Read once: a file rewritten between the stat and the read is served as read, with its hash.
+      const etag = `"${bytes === undefined ? await sha256OfFile(absolutePath) : createHash('sha256').update(bytes).digest('hex')}"`;
+      cached = { size: bytes?.length ?? stats.size, mtimeMs: stats.mtimeMs, etag, bytes };
+      keptBytes += bytes?.length ?? 0;
       etags.set(absolutePath, cached);
     }
-    return { absolutePath, size: stats.size, mtimeMs: stats.mtimeMs, etag: cached.etag };
+    return { absolutePath, ...cached };
   }
 
   async function serveFile(
@@ -348,6 +374,10 @@ export async function startFixtureUpstream(options: FixtureUpstreamOptions): Pro
         return;
       }
       default:
+        if (file.bytes !== undefined) {
+          response.end(file.bytes);
+          return;
+        }
         await pipeline(createReadStream(file.absolutePath, { highWaterMark: CHUNK_BYTES }), response, {
           signal,
         });
@@ -355,6 +385,7 @@ export async function startFixtureUpstream(options: FixtureUpstreamOptions): Pro
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (latencyMs > 0) await sleep(latencyMs, undefined, { signal: stopping.signal });
     const resolved = resolveRequestPath(request.url ?? '/');
     if (resolved.kind === 'refused') {
       counter.add((request.url ?? '/').split('?')[0] ?? '/');

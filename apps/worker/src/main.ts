@@ -40,7 +40,7 @@ import { scheduleProcessor } from './processors/schedule.ts';
 import { recordStalledFailure } from './processors/sync-job.ts';
 import { verifyProcessor } from './processors/verify.ts';
 import { WorkerReadiness } from './readiness.ts';
-import { SyncConfigCache, type WorkerServices } from './services.ts';
+import { SyncConfigCache, SyncStatusCache, type WorkerServices } from './services.ts';
 
 /**
  * Each shutdown step after the drain (force-closing workers, queues, the store, Redis) gets this
@@ -153,13 +153,16 @@ export async function startWorker(env: EnvSource = process.env): Promise<Running
     packageQueue: queues.package,
     finalizeQueue: queues.finalize,
     http: new UpstreamHttp({
-      connectionsPerHost: Math.min(config.concurrency, 32),
+      // One connection per package job in flight: a cap below the concurrency would leave jobs
+      // waiting for a connection while the upstream's round trip is the bound (BENCHMARKS.md).
+      connectionsPerHost: config.concurrency,
       onRequest: (outcome) => metrics.upstreamRequests.inc({ outcome }),
       publicAddressesOnly: !config.upstreamAllowListed,
     }),
     logger,
     metrics,
     syncConfigs: new SyncConfigCache(registry),
+    syncStatuses: new SyncStatusCache(registry),
   };
 
   const workerOptions = {

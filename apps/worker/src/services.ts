@@ -11,6 +11,8 @@ import {
   type PackageJobData,
   SyncLifecycle,
   type SyncRegistry,
+  type SyncStatus,
+  TERMINAL_STATUSES,
 } from '@condasync/queue';
 import type { ObjectStore } from '@condasync/storage';
 import { type Queue, UnrecoverableError } from 'bullmq';
@@ -28,6 +30,7 @@ export interface WorkerServices {
   logger: Logger;
   metrics: WorkerMetrics;
   syncConfigs: SyncConfigCache;
+  syncStatuses: SyncStatusCache;
 }
 
 // One per services object, shared by the three processors (it remembers lock refreshes).
@@ -103,5 +106,54 @@ export class SyncConfigCache {
     if (this.#entries.size >= 64) this.#entries.delete(this.#entries.keys().next().value as string);
     this.#entries.set(syncId, config);
     return config;
+  }
+}
+
+/** How long a package job may act on a running sync's status read by another job of this process. */
+export const SYNC_STATUS_TTL_MS = 1000;
+
+/**
+ * Sync statuses by id for package jobs, which only need to know whether their sync has ended: one
+ * Redis round trip per sync per second instead of one per package. A sync cancelled or failed is
+ * seen by this process's jobs within SYNC_STATUS_TTL_MS; an ended sync never runs again, so
+ * terminal statuses are kept. Nothing is published on the strength of it: finalize reads afresh.
+ */
+export class SyncStatusCache {
+  readonly #registry: SyncRegistry;
+  readonly #entries = new Map<string, { status: SyncStatus | null; readAt: number }>();
+  readonly #reading = new Map<string, Promise<SyncStatus | null>>();
+  constructor(registry: SyncRegistry) {
+    this.#registry = registry;
+  }
+
+  async get(syncId: string): Promise<SyncStatus | null> {
+    const entry = this.#entries.get(syncId);
+    if (
+      entry !== undefined &&
+      ((entry.status !== null && TERMINAL_STATUSES.has(entry.status)) ||
+        performance.now() - entry.readAt < SYNC_STATUS_TTL_MS)
+    ) {
+      return entry.status;
+    }
+    // Jobs that start together share one read.
+    let reading = this.#reading.get(syncId);
+    if (reading === undefined) {
+      reading = this.#read(syncId);
+      this.#reading.set(syncId, reading);
+    }
+    return reading;
+  }
+
+  async #read(syncId: string): Promise<SyncStatus | null> {
+    try {
+      const status = await this.#registry.status(syncId);
+      if (this.#entries.size >= 256 && !this.#entries.has(syncId)) {
+        this.#entries.delete(this.#entries.keys().next().value as string);
+      }
+      this.#entries.set(syncId, { status, readAt: performance.now() });
+      return status;
+    } finally {
+      this.#reading.delete(syncId);
+    }
   }
 }

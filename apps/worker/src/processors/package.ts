@@ -17,7 +17,7 @@ export function packageProcessor(services: WorkerServices) {
   return (job: Job<PackageJobData>, _token?: string, signal?: AbortSignal): Promise<string> =>
     runSyncJob(services, job, signal, async () => {
       const data = job.data;
-      const status = await services.registry.status(data.syncId);
+      const status = await services.syncStatuses.get(data.syncId);
       if (status === null || TERMINAL_STATUSES.has(status)) return `skipped: sync is ${status ?? 'gone'}`;
       const run = await syncRunOf(services, data.syncId, { signal });
       const channel = run.config.dest_channel;

@@ -24,7 +24,7 @@ import { WorkerMetrics } from '../../src/metrics.ts';
 import { finalizeProcessor } from '../../src/processors/finalize.ts';
 import { packageProcessor } from '../../src/processors/package.ts';
 import { planProcessor } from '../../src/processors/plan.ts';
-import { SyncConfigCache, type WorkerServices } from '../../src/services.ts';
+import { SyncConfigCache, SyncStatusCache, type WorkerServices } from '../../src/services.ts';
 
 export type ProcessorName = 'plan' | 'package' | 'finalize';
 
@@ -88,6 +88,7 @@ export class WorkerUnderTest {
       logger: silentLogger,
       metrics: new WorkerMetrics(async () => []),
       syncConfigs: new SyncConfigCache(this.registry),
+      syncStatuses: new SyncStatusCache(this.registry),
     };
   }
 
