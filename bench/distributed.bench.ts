@@ -3,13 +3,17 @@
 // trips, not CPU), into a shared folder or an S3 server (SeaweedFS; moto for the record).
 //
 //   node bench/distributed.bench.ts [--packages 3000] [--workers 1,2,4] [--stores folder,seaweedfs]
-//     [--latency-ms 200] [--concurrency 16] [--rounds 1] [--dest DIR]
+//     [--latency-ms 200] [--concurrency 16] [--rounds 1] [--dest DIR] [--before CHECKOUT]
+//
+// --before runs every case a second time with the workers of another checkout (with its own
+// node_modules), alternating with this one's, so a change is measured against the code before it
+// on the same machine at the same time.
 //
 // Timed from submission (registry entry + plan job, as the API does it) until the registry says the
 // sync ended. Beside each figure: the ideal, packages ÷ (workers × concurrency) × latency, and the
 // CPU seconds of every process in the run (workers, Redis, upstream, S3 server), which on this
 // two-core machine say where the time went. SeaweedFS needs .tools/bin/weed (scripts/lib/seaweedfs.sh).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -46,6 +50,8 @@ interface RunOptions {
   concurrency: number;
   packages: number;
   s3: BenchS3Server | null;
+  /** The CLI whose workers run (another checkout's for a "before" variant). */
+  cliBin: string | undefined;
   /** Processes whose CPU seconds each run reports besides the workers'. */
   watched: { upstream: number | undefined };
 }
@@ -136,7 +142,14 @@ async function runOnce(workers: number, options: RunOptions): Promise<RunResult>
       CONDASYNC_LOG_LEVEL: 'info',
     };
     for (let i = 0; i < workers; i++) {
-      roles.push(await startRole('worker', { ...env, CONDASYNC_WORK_DIR: path.join(scratch, `work-${i}`) }));
+      roles.push(
+        await startRole(
+          'worker',
+          { ...env, CONDASYNC_WORK_DIR: path.join(scratch, `work-${i}`) },
+          undefined,
+          options.cliBin,
+        ),
+      );
     }
     const config = resolveSyncConfig({
       channels: [options.channelUrl],
@@ -265,8 +278,18 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '1' },
       concurrency: { type: 'string', default: '16' },
       dest: { type: 'string', default: tmpdir() },
+      before: { type: 'string' },
     },
   });
+  // "before": the same runs with another checkout's workers, alternating with this one's.
+  const variants: Array<{ name: string; cliBin: string | undefined }> = [
+    { name: 'after', cliBin: undefined },
+  ];
+  if (values.before !== undefined) {
+    const cliBin = path.resolve(values.before, 'apps/cli/bin/condasync.js');
+    if (!existsSync(cliBin)) throw new Error(`--before ${values.before}: no ${cliBin} there`);
+    variants.unshift({ name: 'before', cliBin });
+  }
   const packages = positive('packages', values.packages);
   const counts = values.workers.split(',').map((text) => positive('workers', text));
   const stores = parseList('stores', values.stores, STORES);
@@ -291,33 +314,40 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const store of stores) {
         for (const workers of round % 2 === 0 ? counts : [...counts].reverse()) {
-          const result = await runOnce(workers, {
-            redisUrl: redis.url,
-            channelUrl: `${upstream.url}/small`,
-            dest: values.dest,
-            concurrency,
-            packages,
-            s3: servers.get(store) ?? null,
-            watched: { upstream: upstream.child.pid },
-          });
-          const ideal = (packages / (workers * concurrency)) * (latencyMs / 1000);
-          print(`round ${round + 1}: ${describe(store, workers, result, ideal)}`);
-          const key = `${store} ${workers}`;
-          results.set(key, [...(results.get(key) ?? []), result]);
+          for (const variant of (round + workers) % 2 === 0 ? variants : [...variants].reverse()) {
+            const result = await runOnce(workers, {
+              redisUrl: redis.url,
+              channelUrl: `${upstream.url}/small`,
+              dest: values.dest,
+              concurrency,
+              packages,
+              s3: servers.get(store) ?? null,
+              cliBin: variant.cliBin,
+              watched: { upstream: upstream.child.pid },
+            });
+            const ideal = (packages / (workers * concurrency)) * (latencyMs / 1000);
+            const label = variants.length > 1 ? `${variant.name} ` : '';
+            print(`round ${round + 1}: ${label}${describe(store, workers, result, ideal)}`);
+            const key = `${label}${store} ${workers}`;
+            results.set(key, [...(results.get(key) ?? []), result]);
+          }
         }
       }
     }
     print();
-    for (const store of stores) {
-      const best = (workers: number) =>
-        Math.min(...results.get(`${store} ${workers}`)!.map((r) => r.seconds));
-      for (const workers of counts) {
-        const seconds = best(workers);
-        const ideal = (packages / (workers * concurrency)) * (latencyMs / 1000);
-        print(
-          `${store} ${workers} worker(s): best ${seconds.toFixed(1)} s (ideal ${ideal.toFixed(1)} s), ` +
-            `${(packages / seconds).toFixed(0)} packages/s, speed-up ${(best(counts[0]!) / seconds).toFixed(2)}×`,
-        );
+    for (const variant of variants) {
+      const label = variants.length > 1 ? `${variant.name} ` : '';
+      for (const store of stores) {
+        const best = (workers: number) =>
+          Math.min(...results.get(`${label}${store} ${workers}`)!.map((r) => r.seconds));
+        for (const workers of counts) {
+          const seconds = best(workers);
+          const ideal = (packages / (workers * concurrency)) * (latencyMs / 1000);
+          print(
+            `${label}${store} ${workers} worker(s): best ${seconds.toFixed(1)} s (ideal ${ideal.toFixed(1)} s), ` +
+              `${(packages / seconds).toFixed(0)} packages/s, speed-up ${(best(counts[0]!) / seconds).toFixed(2)}×`,
+          );
+        }
       }
     }
   } finally {

@@ -19,8 +19,10 @@ export async function startRole(
   role: 'worker' | 'api',
   env: Record<string, string>,
   ready: RegExp = role === 'worker' ? /"msg":"worker started"/ : /Server listening|"msg":"api started"/,
+  /** Another checkout's CLI (a benchmark's "before"); this checkout's by default. */
+  bin: string = cliBin,
 ): Promise<RunningRole> {
-  const child = spawn(process.execPath, [cliBin, role], {
+  const child = spawn(process.execPath, [bin, role], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

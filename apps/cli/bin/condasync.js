@@ -1,5 +1,10 @@
 #!/usr/bin/env node
 // Entry shim: condasync is TypeScript run by Node's type stripping, which needs Node 24.
+// libuv's thread pool (4 threads unless told) runs every file-system call, fsync included, and is
+// sized once, at its first use, which module loading already makes. With 4, a worker's or a local
+// sync's 16 package jobs on a folder store queued behind each other's fsyncs instead of waiting on
+// the upstream (BENCHMARKS.md, "Distributed mode"). An operator's own UV_THREADPOOL_SIZE stays.
+process.env.UV_THREADPOOL_SIZE ??= '64';
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   process.stderr.write(
