@@ -305,7 +305,7 @@ async function main(): Promise<void> {
   const servers = new Map<StoreKind, BenchS3Server | null>();
   try {
     for (const store of stores) {
-      servers.set(store, store === 'folder' ? null : await startS3Server(store as S3ServerKind));
+      servers.set(store, store === 'folder' ? null : await startS3Server(store as S3ServerKind, values.dest));
     }
     print(
       `${packages} packages, upstream answers after ${latencyMs} ms, ${concurrency} package jobs per worker`,

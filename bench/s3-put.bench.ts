@@ -3,8 +3,9 @@
 // by round in one run. moto's rate is why the distributed figures use SeaweedFS.
 //
 //   node bench/s3-put.bench.ts [--servers moto,seaweedfs] [--objects 1000] [--kib 50]
-//     [--concurrency 16] [--rounds 3]
+//     [--concurrency 16] [--rounds 3] [--dest DIR (the servers' data)]
 import { createHash, randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { S3ObjectStore } from '@condasync/storage';
 import { print } from './support/bench-utils.ts';
@@ -56,6 +57,7 @@ const { values } = parseArgs({
     kib: { type: 'string', default: '50' },
     concurrency: { type: 'string', default: '16' },
     rounds: { type: 'string', default: '3' },
+    dest: { type: 'string', default: tmpdir() },
   },
 });
 const kinds = values.servers.split(',') as S3ServerKind[];
@@ -77,7 +79,7 @@ for (const [flag, value] of [
 const bodies = Array.from({ length: objects }, () => randomBytes(Number(values.kib) * 1024));
 const servers: BenchS3Server[] = [];
 try {
-  for (const kind of kinds) servers.push(await startS3Server(kind));
+  for (const kind of kinds) servers.push(await startS3Server(kind, values.dest));
   print(`${objects} puts of ${values.kib} KiB, ${concurrency} in flight`);
   const rates = new Map<S3ServerKind, number[]>();
   for (let round = 0; round < rounds; round++) {

@@ -42,10 +42,11 @@ export function weedBinary(): string | null {
 export const BUILD_WEED_COMMAND =
   "bash -c 'source scripts/lib/common.sh && source scripts/lib/deploy-tools.sh && source scripts/lib/seaweedfs.sh && ensure_seaweedfs'";
 
-export async function startS3Server(kind: S3ServerKind): Promise<BenchS3Server> {
+/** `parent`: where the server keeps its data (tmpfs keeps other processes' disk writes out of the figures). */
+export async function startS3Server(kind: S3ServerKind, parent: string = tmpdir()): Promise<BenchS3Server> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const dir = mkdtempSync(path.join(tmpdir(), `condasync-bench-${kind}-`));
+  const dir = mkdtempSync(path.join(parent, `condasync-bench-${kind}-`));
   let child: ChildProcess;
   if (kind === 'moto') {
     child = spawn(path.join(REPO_ROOT, '.venv/bin/moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
@@ -59,7 +60,7 @@ export async function startS3Server(kind: S3ServerKind): Promise<BenchS3Server> 
         `SeaweedFS's weed is not built: run ${BUILD_WEED_COMMAND} (or set CONDASYNC_BENCH_WEED)`,
       );
     }
-    child = spawn(weed, seaweedArgs(dir, port), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(weed, await seaweedArgs(dir, port), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   }
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -124,8 +125,12 @@ async function createBucketWhenUp(
   }
 }
 
-/** `weed mini` with its ports on free loopback ports and the bench's credentials. */
-function seaweedArgs(dir: string, s3Port: number): string[] {
+/**
+ * `weed mini` (master, volume server, filer and S3 gateway in one process) with every port on a free
+ * loopback port (its gRPC ports would default to HTTP port + 10000), WebDAV, the admin UI and the
+ * Iceberg catalog off, and the bench's credentials.
+ */
+async function seaweedArgs(dir: string, s3Port: number): Promise<string[]> {
   const identities = path.join(dir, 's3.json');
   writeFileSync(
     identities,
@@ -133,11 +138,34 @@ function seaweedArgs(dir: string, s3Port: number): string[] {
       identities: [
         {
           name: 'bench',
-          credentials: [CREDENTIALS],
+          credentials: [{ accessKey: CREDENTIALS.accessKeyId, secretKey: CREDENTIALS.secretAccessKey }],
           actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'],
         },
       ],
     }),
   );
-  return [`-dir=${path.join(dir, 'data')}`, `-s3.port=${s3Port}`, `-s3.config=${identities}`];
+  const ports: string[] = [];
+  for (const name of [
+    'master.port',
+    'master.port.grpc',
+    'volume.port',
+    'volume.port.grpc',
+    'filer.port',
+    'filer.port.grpc',
+    's3.port.grpc',
+  ]) {
+    ports.push(`-${name}=${await freePort()}`);
+  }
+  return [
+    'mini',
+    `-dir=${path.join(dir, 'data')}`,
+    '-ip=127.0.0.1',
+    '-ip.bind=127.0.0.1',
+    ...ports,
+    `-s3.port=${s3Port}`,
+    '-s3.port.iceberg=0',
+    '-webdav=false',
+    '-admin.ui=false',
+    `-s3.config=${identities}`,
+  ];
 }
