@@ -1,18 +1,30 @@
-import { EnvError, EnvErrorCode } from '@condasync/env';
-import { MirrorError, MirrorErrorCode } from '@condasync/mirror';
-import { StorageError } from '@condasync/storage';
 import packageJson from '../package.json' with { type: 'json' };
-import { cleanCommand } from './commands/clean.ts';
 import { ExitCode, UsageError } from './commands/exit-codes.ts';
-import { exportCommand } from './commands/export.ts';
-import { generationsCommand } from './commands/generations.ts';
-import { importCommand } from './commands/import.ts';
-import { apiCommand, workerCommand } from './commands/roles.ts';
-import { rollbackCommand } from './commands/rollback.ts';
-import { serveCommand } from './commands/serve.ts';
-import { syncCommand, syncUsage } from './commands/sync.ts';
-import { verifyCommand } from './commands/verify.ts';
-import { readCliEnv } from './env.ts';
+import type { CliEnv } from './env.ts';
+
+type Command = (argv: string[], out: NodeJS.WritableStream) => Promise<number>;
+type EnvCommand = (argv: string[], env: CliEnv, out: NodeJS.WritableStream) => Promise<number>;
+
+/** A command that reads the CLI's environment (the roles read their own). */
+const withEnv = (load: () => Promise<EnvCommand>) => async (): Promise<Command> => {
+  const [run, { readCliEnv }] = await Promise.all([load(), import('./env.ts')]);
+  return (argv, out) => run(argv, readCliEnv(), out);
+};
+
+// Each command is imported when it runs: `--version` loads nothing, a folder sync no S3 SDK, queue
+// or HTTP server (start-up is part of every no-op re-run: docs/design.md §9).
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  sync: withEnv(async () => (await import('./commands/sync.ts')).syncCommand),
+  clean: withEnv(async () => (await import('./commands/clean.ts')).cleanCommand),
+  export: withEnv(async () => (await import('./commands/export.ts')).exportCommand),
+  import: withEnv(async () => (await import('./commands/import.ts')).importCommand),
+  verify: withEnv(async () => (await import('./commands/verify.ts')).verifyCommand),
+  generations: withEnv(async () => (await import('./commands/generations.ts')).generationsCommand),
+  rollback: withEnv(async () => (await import('./commands/rollback.ts')).rollbackCommand),
+  serve: withEnv(async () => (await import('./commands/serve.ts')).serveCommand),
+  worker: async () => (await import('./commands/roles.ts')).workerCommand,
+  api: async () => (await import('./commands/roles.ts')).apiCommand,
+};
 
 const usage = `condasync ${packageJson.version}: mirror conda channels into a folder or S3-compatible storage.
 
@@ -50,23 +62,26 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
       out.write(usage);
       return command === undefined ? ExitCode.Usage : ExitCode.Ok;
     }
-    if (command === 'sync') return await syncCommand(rest, readCliEnv(), out);
-    if (command === 'clean') return await cleanCommand(rest, readCliEnv(), out);
-    if (command === 'export') return await exportCommand(rest, readCliEnv(), out);
-    if (command === 'import') return await importCommand(rest, readCliEnv(), out);
-    if (command === 'verify') return await verifyCommand(rest, readCliEnv(), out);
-    if (command === 'generations') return await generationsCommand(rest, readCliEnv(), out);
-    if (command === 'rollback') return await rollbackCommand(rest, readCliEnv(), out);
-    if (command === 'serve') return await serveCommand(rest, readCliEnv(), out);
-    if (command === 'worker') return await workerCommand();
-    if (command === 'api') return await apiCommand();
+    const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (load !== undefined) {
+      const run = await load();
+      return await run(rest, out);
+    }
     throw new UsageError(`unknown command "${command}"\n\n${usage}`);
   } catch (error) {
-    return reportError(error);
+    return await reportError(error);
   }
 }
 
-function reportError(error: unknown): number {
+async function reportError(error: unknown): Promise<number> {
+  // Loaded only on the way out: a run that ends well never imports the libraries' error classes.
+  const [{ EnvError, EnvErrorCode }, { MirrorError, MirrorErrorCode }, { StorageError }, { syncUsage }] =
+    await Promise.all([
+      import('@condasync/env'),
+      import('@condasync/mirror'),
+      import('@condasync/storage'),
+      import('./commands/sync.ts'),
+    ]);
   if (
     error instanceof UsageError ||
     (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))

@@ -1,9 +1,10 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { StorageError, StorageErrorCode } from './errors.ts';
 import { validateKey } from './keys.ts';
 import type { OperationHook } from './object-store.ts';
+import { s3Sdk } from './s3-sdk.ts';
 
 const MiB = 1024 * 1024;
 /** S3's smallest allowed part (all but the last). */
@@ -122,7 +123,7 @@ export function s3Settings(options: S3StoreOptions): S3Settings {
 /** An S3 client that works with S3-compatible stores and keeps enough sockets alive. */
 export function createS3Client(options: S3StoreOptions): S3Client {
   const maxSockets = positiveInteger('maxSockets', options.maxSockets, 256);
-  return new S3Client({
+  return new (s3Sdk().S3Client)({
     region: options.region ?? 'us-east-1',
     forcePathStyle: options.forcePathStyle ?? false,
     // The SDK's default (WHEN_SUPPORTED) streams bodies as aws-chunked with a CRC32 trailer, which

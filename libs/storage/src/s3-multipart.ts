@@ -1,12 +1,6 @@
 import { createHash } from 'node:crypto';
-import {
-  AbortMultipartUploadCommand,
-  type CompletedPart,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  type S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
+import { s3Sdk } from './s3-sdk.ts';
 
 /** S3 refuses more parts than this. */
 const MAX_PARTS = 10_000;
@@ -38,6 +32,12 @@ export function effectivePartSize(size: number, partSize: number): number {
  * so no parts are left behind (a killed process still leaves some: use a lifecycle rule).
  */
 export async function uploadMultipart(request: MultipartRequest): Promise<{ etag: string }> {
+  const {
+    AbortMultipartUploadCommand,
+    CompleteMultipartUploadCommand,
+    CreateMultipartUploadCommand,
+    UploadPartCommand,
+  } = s3Sdk();
   const { client, bucket, objectKey } = request;
   const sendOptions = request.signal === undefined ? {} : { abortSignal: request.signal };
   const created = await client.send(

@@ -1,14 +1,5 @@
 import { Readable } from 'node:stream';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type PutObjectCommandInput,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { abortedError, StorageError, StorageErrorCode } from './errors.ts';
 import { timed } from './instrument.ts';
 import { validateKey, validatePrefix } from './keys.ts';
@@ -25,6 +16,7 @@ import type {
 import { createS3Client, type S3StoreOptions, s3Settings } from './s3-client.ts';
 import { isS3NotFound, mapS3Error } from './s3-errors.ts';
 import { uploadMultipart } from './s3-multipart.ts';
+import { s3Sdk } from './s3-sdk.ts';
 import {
   checkCondition,
   checkPutOptions,
@@ -54,6 +46,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly #bucket: string;
   readonly #prefix: string;
   readonly #client: S3Client;
+  readonly #sdk = s3Sdk();
   readonly #multipartThreshold: number;
   readonly #partSize: number;
   readonly #partConcurrency: number;
@@ -120,7 +113,7 @@ export class S3ObjectStore implements ObjectStore {
         }
         if (body instanceof Uint8Array) {
           const result = await this.#client.send(
-            new PutObjectCommand(this.#putInput(key, body, options, sha256)),
+            new this.#sdk.PutObjectCommand(this.#putInput(key, body, options, sha256)),
             options.signal === undefined ? {} : { abortSignal: options.signal },
           );
           return this.#putResult(key, options, sha256, result.ETag);
@@ -159,7 +152,7 @@ export class S3ObjectStore implements ObjectStore {
     stream.on('error', () => {});
     try {
       const result = await this.#client.send(
-        new PutObjectCommand(this.#putInput(key, stream, options, sha256)),
+        new this.#sdk.PutObjectCommand(this.#putInput(key, stream, options, sha256)),
         {
           abortSignal: requestAbort.signal,
         },
@@ -210,7 +203,7 @@ export class S3ObjectStore implements ObjectStore {
     return timed(this.#onOperation, 'put_conditional', async () => {
       try {
         const result = await this.#client.send(
-          new PutObjectCommand({
+          new this.#sdk.PutObjectCommand({
             ...this.#putInput(key, body, options, sha256),
             ...('ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: '*' }),
           }),
@@ -238,7 +231,7 @@ export class S3ObjectStore implements ObjectStore {
       try {
         const { range } = options;
         const result = await this.#client.send(
-          new GetObjectCommand({
+          new this.#sdk.GetObjectCommand({
             Bucket: this.#bucket,
             Key: this.#objectKey(key),
             ...(range === undefined ? {} : { Range: `bytes=${range.start}-${range.end ?? ''}` }),
@@ -262,7 +255,7 @@ export class S3ObjectStore implements ObjectStore {
     return timed(this.#onOperation, 'head', async () => {
       try {
         const result = await this.#client.send(
-          new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#objectKey(key) }),
+          new this.#sdk.HeadObjectCommand({ Bucket: this.#bucket, Key: this.#objectKey(key) }),
         );
         return this.#info(key, result);
       } catch (error) {
@@ -303,7 +296,7 @@ export class S3ObjectStore implements ObjectStore {
       const page = await timed(this.#onOperation, 'list', async () => {
         try {
           return await this.#client.send(
-            new ListObjectsV2Command({
+            new this.#sdk.ListObjectsV2Command({
               Bucket: this.#bucket,
               Prefix: this.#objectKey(prefix),
               ContinuationToken: continuationToken,
@@ -332,7 +325,7 @@ export class S3ObjectStore implements ObjectStore {
     return timed(this.#onOperation, 'copy', async () => {
       try {
         await this.#client.send(
-          new CopyObjectCommand({
+          new this.#sdk.CopyObjectCommand({
             Bucket: this.#bucket,
             Key: this.#objectKey(toKey),
             // URL-encoded "bucket/key"; COPY keeps the sha256 metadata, content type and cache control.
@@ -352,7 +345,9 @@ export class S3ObjectStore implements ObjectStore {
     validateKey(key);
     await timed(this.#onOperation, 'delete', async () => {
       try {
-        await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#objectKey(key) }));
+        await this.#client.send(
+          new this.#sdk.DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#objectKey(key) }),
+        );
       } catch (error) {
         if (isS3NotFound(error)) return;
         throw mapS3Error(error, 'delete', key, this.description);
