@@ -38,13 +38,17 @@ export function renderSummary(report: SyncReport): string {
     ]);
     lines.push(...table([header, ...rows]));
   }
-  if (report.failures.length > 0) {
-    lines.push(`${report.failures.length} package(s) failed and were left out of the published repodata:`);
-    for (const f of report.failures) {
-      lines.push(
-        f.reason.includes(f.filename) ? `  ${f.reason}` : `  ${f.subdir}/${f.filename}: ${f.reason}`,
-      );
-    }
+  const failedNow = report.failures.filter((f) => f.notRetried === undefined);
+  const notRetried = report.failures.filter((f) => f.notRetried !== undefined);
+  if (failedNow.length > 0) {
+    lines.push(`${failedNow.length} package(s) failed and were left out of the published repodata:`);
+    for (const f of failedNow) lines.push(failureLine(f));
+  }
+  if (notRetried.length > 0) {
+    lines.push(
+      `${notRetried.length} package(s) not retried: they failed for good before and upstream lists the same record (sync --reset retries them):`,
+    );
+    for (const f of notRetried) lines.push(`${failureLine(f)} (since ${f.notRetried!.since})`);
   }
   if (report.rejected.length > 0) {
     lines.push(`${report.rejected.length} upstream record(s) were refused as invalid:`);
@@ -62,6 +66,10 @@ export function renderSummary(report: SyncReport): string {
     for (const u of report.unresolved.slice(0, 20)) lines.push(`  ${u.subdir}/${u.filename}: ${u.spec}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function failureLine(f: SyncReport['failures'][number]): string {
+  return f.reason.includes(f.filename) ? `  ${f.reason}` : `  ${f.subdir}/${f.filename}: ${f.reason}`;
 }
 
 function sum(items: ReadonlyArray<{ size: number }>): number {

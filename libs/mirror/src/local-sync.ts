@@ -3,9 +3,10 @@ import type { SyncConfig } from './config/index.ts';
 import type { Logger } from './logger.ts';
 import { type ChannelSnapshot, snapshotChannel, writeDeltaBundle } from './steps/delta-bundle.ts';
 import { finishChannelStep } from './steps/finish-step.ts';
-import { mirrorPackage } from './steps/package-step.ts';
+import { rememberFailures, triagePackages } from './steps/known-failures.ts';
+import { mirrorPackage, type PackageOutcome, type PlannedPackage } from './steps/package-step.ts';
 import type { SubdirPlan, SyncPlan } from './steps/plan.ts';
-import { plannedPackages, planStep } from './steps/plan-step.ts';
+import { planStep } from './steps/plan-step.ts';
 import { type PublishedSubdir, publishSubdirStep } from './steps/publish-step.ts';
 import { runPool } from './steps/run-pool.ts';
 import type { SyncRun } from './steps/sync-run.ts';
@@ -74,16 +75,27 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
 
     progress.phase = 'downloading';
     emit();
-    const failures: PackageFailure[] = [];
+    const triaged = await triagePackages(run, plan);
+    const failures: PackageFailure[] = [...triaged.notRetried];
+    const failedNow: Array<{
+      planned: PlannedPackage;
+      outcome: Extract<PackageOutcome, { status: 'failed' }>;
+    }> = [];
+    progress.packagesDone = progress.packagesFailed = triaged.notRetried.length;
+    if (triaged.notRetried.length > 0)
+      run.logger.warn(
+        { packages: triaged.notRetried.length },
+        'not retrying packages that failed for good on the same upstream record (sync --reset retries them)',
+      );
     const downloaded = new Map<string, { count: number; bytes: number }>();
-    const packages = plan.subdirs.flatMap((subdir) => [...plannedPackages(subdir)]);
-    await runPool(packages, config.concurrency, async (planned) => {
+    await runPool(triaged.toTry, config.concurrency, async (planned) => {
       const outcome = await mirrorPackage(run, planned);
       const { subdir, filename } = planned;
       progress.packagesDone++;
       if (outcome.status === 'failed') {
         progress.packagesFailed++;
         failures.push({ subdir, filename, code: outcome.code, reason: outcome.reason });
+        failedNow.push({ planned, outcome });
         run.logger.error({ subdir, filename, code: outcome.code, reason: outcome.reason }, 'package failed');
       } else {
         progress.bytesDone += outcome.bytes;
@@ -94,6 +106,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
       }
       emit();
     });
+    await rememberFailures(run, triaged, failedNow);
 
     progress.phase = 'finalizing';
     emit();
@@ -106,7 +119,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
           subdir: subdir.subdir,
           info: subdir.info,
           removed: subdir.removed,
-          records: publishable(subdir, failed),
+          records: () => publishable(subdir, failed),
           runExports: subdir.runExports,
           unlisted: subdir.removals,
         }),
@@ -162,6 +175,7 @@ function buildReport(
       downloaded: downloaded.get(s.subdir)?.count ?? 0,
       downloadedBytes: downloaded.get(s.subdir)?.bytes ?? 0,
       failed: failedHere,
+      notRetried: failures.filter((f) => f.subdir === s.subdir && f.notRetried !== undefined).length,
       toRemove: s.removals.length,
       toRemoveBytes: s.removals.reduce((n, r) => n + r.size, 0),
       published: outcome?.records ?? 0,

@@ -18,6 +18,11 @@ export interface PackageFailure {
   filename: string;
   code: string;
   reason: string;
+  /**
+   * Not tried this run: it failed for good before (a 404, corrupt bytes) and upstream still lists
+   * the same record. `sync --reset`, or any change of the record upstream, tries it again.
+   */
+  notRetried?: { since: string };
 }
 
 export interface SubdirReport {
@@ -30,7 +35,10 @@ export interface SubdirReport {
   present: number;
   downloaded: number;
   downloadedBytes: number;
+  /** Failed packages, the ones not retried included. */
   failed: number;
+  /** Failed packages not tried again this run (see PackageFailure.notRetried). */
+  notRetried: number;
   /** Stored files the new repodata no longer lists. */
   toRemove: number;
   toRemoveBytes: number;

@@ -36,7 +36,13 @@ export async function syncInto(
   mirrorDir: string,
   workDir: string,
   config: SyncConfig,
-  extra: { dryRun?: boolean; signal?: AbortSignal; now?: () => number; store?: ObjectStore } = {},
+  extra: {
+    dryRun?: boolean;
+    reset?: boolean;
+    signal?: AbortSignal;
+    now?: () => number;
+    store?: ObjectStore;
+  } = {},
 ): Promise<SyncReport> {
   const { store = new FsObjectStore({ root: mirrorDir }), ...options } = extra;
   const http = new UpstreamHttp({ throughputWindowMs: 1_000, headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000 });

@@ -29,7 +29,7 @@ export function finalizeProcessor(services: WorkerServices) {
         subdir,
         info: meta.info,
         removed: meta.removed,
-        records: readStagedRecords(store, syncId, subdir, failed),
+        records: () => readStagedRecords(store, syncId, subdir, failed),
         runExports: meta.runExports,
         unlisted: meta.removals,
       });

@@ -44,7 +44,8 @@ export async function applyDeletionGrace(
 ): Promise<DeletionResult> {
   const kind = input.kind ?? 'packages';
   const stateKey = stateKeyOf(ctx.channelPrefix, input.subdir, kind);
-  const previous = await readState(ctx.store, stateKey);
+  const stored = await readStoredState(ctx.store, stateKey);
+  const previous = stored ?? {};
   const next: Record<string, number> = {};
   const deleted: string[] = [];
   for (const { filename } of input.unlisted) {
@@ -56,7 +57,9 @@ export async function applyDeletionGrace(
       next[filename] = since;
     }
   }
-  await writeState(ctx.store, stateKey, next);
+  // A re-run that changes no countdown writes nothing (a no-op sync must not touch the store).
+  if (stored === null || JSON.stringify(stored) !== JSON.stringify(next))
+    await writeState(ctx.store, stateKey, next);
   if (deleted.length > 0)
     ctx.logger.info(
       { subdir: input.subdir, deleted: deleted.length },
@@ -107,8 +110,13 @@ async function writeState(store: ObjectStore, key: string, state: Record<string,
 }
 
 async function readState(store: ObjectStore, key: string): Promise<Record<string, number>> {
+  return (await readStoredState(store, key)) ?? {};
+}
+
+/** The countdowns as stored; null when there is no state file yet. */
+async function readStoredState(store: ObjectStore, key: string): Promise<Record<string, number> | null> {
   const object = await store.get(key);
-  if (object === null) return {};
+  if (object === null) return null;
   const chunks: Buffer[] = [];
   for await (const chunk of object.body) chunks.push(chunk as Buffer);
   try {

@@ -1,7 +1,12 @@
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import { backoffDelayMs, defaultBackoff, sleep } from '../upstream/backoff.ts';
 import { copyPackage, type PackageContext, type PackageTask } from './package.ts';
-import { type AttemptHistory, type AttemptVerdict, judgeAttempt } from './package-attempt.ts';
+import {
+  type AttemptHistory,
+  type AttemptKind,
+  type AttemptVerdict,
+  judgeAttempt,
+} from './package-attempt.ts';
 import { channelAt, downloadLimitsOf, type SyncRun, scratchDirOf } from './sync-run.ts';
 
 /** One file the plan wants copied: the payload of a package job, and an entry of a local run. */
@@ -36,7 +41,7 @@ export interface PackageStepOptions {
 /** What the local mode reports for one package once every attempt is spent. */
 export type PackageOutcome =
   | { status: 'downloaded'; bytes: number; attempts: number; seconds: number }
-  | { status: 'failed'; code: string; reason: string; attempts: number };
+  | { status: 'failed'; code: string; reason: string; attempts: number; kind: AttemptKind };
 
 /** Where a planned file comes from and goes to. */
 export function packageTask(
@@ -122,6 +127,7 @@ export async function mirrorPackage(run: SyncRun, planned: PlannedPackage): Prom
         code: verdict.error.code,
         reason: verdict.error.message,
         attempts: history.attempt,
+        kind: verdict.kind,
       };
     }
     const jittered = backoffDelayMs(history.attempt, defaultBackoff);
