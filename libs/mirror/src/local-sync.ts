@@ -1,6 +1,12 @@
 import type { ObjectStore } from '@condasync/storage';
 import type { SyncConfig } from './config/index.ts';
 import type { Logger } from './logger.ts';
+import {
+  headChannelInputs,
+  readChannelInputs,
+  sameChannelInputs,
+  writeChannelInputs,
+} from './state/channel-inputs.ts';
 import { type ChannelSnapshot, snapshotChannel, writeDeltaBundle } from './steps/delta-bundle.ts';
 import { finishChannelStep } from './steps/finish-step.ts';
 import { rememberFailures, triagePackages } from './steps/known-failures.ts';
@@ -125,7 +131,10 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
         }),
       );
     }
-    await finishChannelStep(run);
+    await finishChannelUnlessUnchanged(
+      run,
+      plan.subdirs.map((s) => s.subdir),
+    );
     const deltaBundle =
       deltaBase === null
         ? undefined
@@ -147,6 +156,23 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
   } finally {
     if (options.http === undefined) await http.close();
   }
+}
+
+/**
+ * The finish step, left out when channeldata.json and everything it is made from have the ETags
+ * they had after the last one (`--reset` always runs it).
+ */
+async function finishChannelUnlessUnchanged(run: SyncRun, subdirs: readonly string[]): Promise<void> {
+  const before = await headChannelInputs(run.store, run.channelPrefix, subdirs);
+  const last = run.reset ? null : await readChannelInputs(run.store, run.channelPrefix);
+  if (last !== null && sameChannelInputs(last, before)) {
+    run.logger.info({}, 'channel files unchanged since the last channel step; skipped');
+    return;
+  }
+  await finishChannelStep(run);
+  const after = await headChannelInputs(run.store, run.channelPrefix, subdirs);
+  if (last === null || !sameChannelInputs(last, after))
+    await writeChannelInputs(run.store, run.channelPrefix, after);
 }
 
 function* publishable(subdir: SubdirPlan, failed: ReadonlySet<string>) {

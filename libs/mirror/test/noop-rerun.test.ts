@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { FsObjectStore, type ObjectInfo, type PutBody, type PutOptions } from '@condasync/storage';
+import {
+  FsObjectStore,
+  type GetOptions,
+  type GetResult,
+  type ObjectInfo,
+  type PutBody,
+  type PutOptions,
+} from '@condasync/storage';
 import { type FixtureUpstream, startFixtureUpstream } from '../../../test/support/fixture-upstream.ts';
 import type { SyncConfig } from '../src/config/index.ts';
 import { copyChannel, scratch, syncInto, testConfig, testRecipes } from './sync-helpers.ts';
@@ -10,6 +17,11 @@ import { copyChannel, scratch, syncInto, testConfig, testRecipes } from './sync-
 /** A real filesystem store that counts what it is asked to change. */
 class CountingStore extends FsObjectStore {
   writes: string[] = [];
+  reads: string[] = [];
+  override get(key: string, options?: GetOptions): Promise<GetResult | null> {
+    this.reads.push(key);
+    return super.get(key, options);
+  }
   override put(key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
     this.writes.push(`put ${key}`);
     return super.put(key, body, options);
@@ -64,7 +76,7 @@ describe('a no-op re-run', () => {
   async function run(cfg = config(), extra: { reset?: boolean } = {}) {
     const store = new CountingStore({ root: mirror });
     const report = await syncInto(mirror, work, cfg, { store, ...extra });
-    return { report, writes: store.writes };
+    return { report, writes: store.writes, reads: store.reads };
   }
 
   describe('failure memory', () => {
@@ -135,6 +147,8 @@ describe('a no-op re-run', () => {
       assert.ok(first.writes.some((w) => w.endsWith('noarch/repodata.json')));
       const second = await run();
       assert.deepEqual(second.writes, []);
+      // The plan's repack check reads it; the channel step, left out, does not read it again.
+      assert.equal(second.reads.filter((key) => key === 'noarch/repodata.json').length, 1);
       assert.equal(second.report.subdirs[0]!.published, first.report.subdirs[0]!.published);
       assert.equal(second.report.subdirs[0]!.repodataChanged, false);
     });
@@ -150,8 +164,19 @@ describe('a no-op re-run', () => {
       await editUpstreamRecord(channel, 'dependency-1.0-0.conda', { license: 'MIT' });
       const second = await run();
       assert.ok(second.writes.includes('put noarch/repodata.json'), second.writes.join('\n'));
+      assert.ok(second.writes.includes('put channeldata.json'), second.writes.join('\n'));
       const published = JSON.parse(await readFile(join(mirror, 'noarch/repodata.json'), 'utf8'));
       assert.equal(published['packages.conda']['dependency-1.0-0.conda'].license, 'MIT');
+    });
+
+    test('a channeldata.json that went missing is written again', async () => {
+      await run();
+      await rm(join(mirror, 'channeldata.json'));
+      const second = await run();
+      assert.deepEqual(
+        second.writes.filter((w) => !w.includes('.condasync/')),
+        ['put channeldata.json'],
+      );
     });
 
     test('a published file that went missing is written again', async () => {

@@ -30,8 +30,9 @@ Options:
       --config, --show-config
                            print the effective config with defaults and exit
       --dry-run            print what would be added and removed, with sizes; change nothing
-      --reset              forget cached upstream state (repodata ETags) and re-check every stored
-                           file by its sha256; only files whose bytes differ are downloaded again
+      --reset              forget cached upstream state (repodata ETags, remembered failures, the
+                           last publication's inputs) and re-check every stored file by its sha256;
+                           only files whose bytes differ are downloaded again
       --account, --dest-channel NAME
                            write into this destination channel instead of the config's dest_channel
       --json               print the final report as JSON on stdout

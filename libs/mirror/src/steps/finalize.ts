@@ -89,6 +89,8 @@ export interface FinalizeResult {
   removedOutputs: string[];
   /** Absent when shards are off. */
   shards?: ShardOutcome;
+  /** Unlisted shard files still in their grace period, shards on or off (a later run must go on). */
+  shardsPendingDeletion: number;
 }
 
 const DEFAULT_GRACE_MS = 24 * 3_600_000;
@@ -250,6 +252,7 @@ export async function finalizeSubdir(input: FinalizeInput, ctx: FinalizeContext)
       written,
       removedOutputs,
       ...(shards === undefined ? {} : { shards }),
+      shardsPendingDeletion: grace.pending,
     };
   } catch (error) {
     // Invariant 3: a failed publish leaves the previously published metadata as it was.

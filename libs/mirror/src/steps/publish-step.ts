@@ -72,6 +72,7 @@ export async function publishSubdirStep(run: SyncRun, input: SubdirToPublish): P
       changed: false,
       written: [],
       removedOutputs: [],
+      shardsPendingDeletion: 0,
       skipped: true,
     };
   } else {
@@ -100,7 +101,7 @@ export async function publishSubdirStep(run: SyncRun, input: SubdirToPublish): P
     await writePublishedInputs(run.store, run.channelPrefix, input.subdir, {
       digest,
       files: await headTopFiles(run.store, subdirPrefix),
-      pendingShards: finalized.shards?.pendingDeletion ?? 0,
+      pendingShards: finalized.shardsPendingDeletion,
       result: summaryOf(finalized),
     });
     result = finalized;
