@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generate, startUpstream } from './support/bench-channel.ts';
+import { median } from './support/bench-utils.ts';
 
 const MiB = 1024 * 1024;
 const CLI = path.join(import.meta.dirname, '../apps/cli/bin/condasync.js');
@@ -84,12 +85,6 @@ function runVariant(variant: Variant, channelUrl: string, scratch: string, conda
     ].join('\n'),
   );
   return timed(process.execPath, [CLI, 'sync', '-f', config]);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function main(): Promise<void> {
