@@ -17,36 +17,24 @@
 //   conda-mirror       one run per subdir (it mirrors one platform per invocation), with its default
 //                      validation of the target (md5 of every stored file) and --max-retries 3
 // Also `condasync --version` of each checkout: the start-up floor of every re-run.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generate, startUpstream } from './support/bench-channel.ts';
 import { median } from './support/bench-utils.ts';
+import { BENCH_SUBDIRS, condaMirrorVersion, runCondaMirror, timedCommand } from './support/conda-mirror.ts';
 
-const MiB = 1024 * 1024;
 const CLI = path.join(import.meta.dirname, '../apps/cli/bin/condasync.js');
-const SUBDIRS = ['linux-64', 'noarch'];
 
 function print(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** Runs a command to completion; returns wall seconds. `okCodes`: exits that are not a failure. */
-function timed(command: string, args: string[], okCodes: readonly number[] = [0]): number {
-  const started = performance.now();
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * MiB });
-  const seconds = (performance.now() - started) / 1000;
-  if (result.status === null || !okCodes.includes(result.status)) {
-    throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${result.stderr.slice(-2000)}`);
-  }
-  return seconds;
-}
-
 /** Serves other bytes of the same size for `count` package files, spread over the channel. */
 function corruptFiles(channelDir: string, count: number): string[] {
-  const files = SUBDIRS.flatMap((subdir) =>
+  const files = BENCH_SUBDIRS.flatMap((subdir) =>
     readdirSync(path.join(channelDir, subdir))
       .filter((name) => name.endsWith('.conda') || name.endsWith('.tar.bz2'))
       .map((name) => path.join(subdir, name)),
@@ -71,27 +59,6 @@ function condasyncConfig(scratch: string, name: string, channelUrl: string): str
   return config;
 }
 
-function condaMirrorRun(condaMirror: string, channelUrl: string, target: string, temp: string): number {
-  let seconds = 0;
-  for (const platform of SUBDIRS) {
-    seconds += timed(condaMirror, [
-      '--upstream-channel',
-      channelUrl,
-      '--target-directory',
-      target,
-      '--temp-directory',
-      temp,
-      '--platform',
-      platform,
-      '--num-threads',
-      '1',
-      '--max-retries',
-      '3',
-    ]);
-  }
-  return seconds;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -107,13 +74,10 @@ async function main(): Promise<void> {
     },
   });
   const condaMirror = values['conda-mirror'];
-  const version = spawnSync(condaMirror, ['--version'], { encoding: 'utf8' });
-  if (version.error !== undefined || !/\d+\.\d+/.test(version.stdout + version.stderr))
-    throw new Error(`${condaMirror} does not run: pip install conda-mirror==0.10.0`);
   const packages = Number(values.packages);
   const corrupt = Number(values.corrupt);
   const rounds = Number(values.rounds);
-  print(`conda-mirror ${(version.stdout || version.stderr).trim()}; node ${process.version}`);
+  print(`conda-mirror ${condaMirrorVersion(condaMirror)}; node ${process.version}`);
   print(`${packages} packages; ${corrupt} corrupt in the corrupt channel; ${rounds} rounds`);
 
   const root = mkdtempSync(path.join(values.dest, 'condasync-noop-'));
@@ -138,14 +102,17 @@ async function main(): Promise<void> {
       const list: Variant[] = [];
       for (const [name, cli] of clis) {
         const config = condasyncConfig(mirrors, `${name.replace(' ', '-')}-${channel}`, url);
-        const first = timed(process.execPath, [cli, 'sync', '-f', config], [0, 1]);
+        const first = timedCommand(process.execPath, [cli, 'sync', '-f', config], [0, 1]);
         print(`first copy ${channel.padEnd(7)} ${name.padEnd(16)} ${first.toFixed(1)} s`);
-        list.push({ name, run: () => timed(process.execPath, [cli, 'sync', '-f', config], [0, 1]) });
+        list.push({ name, run: () => timedCommand(process.execPath, [cli, 'sync', '-f', config], [0, 1]) });
       }
       const target = path.join(mirrors, `conda-mirror-${channel}`);
-      const first = condaMirrorRun(condaMirror, url, target, temp);
+      const first = runCondaMirror(condaMirror, url, target, temp, ['--max-retries', '3']);
       print(`first copy ${channel.padEnd(7)} ${'conda-mirror'.padEnd(16)} ${first.toFixed(1)} s`);
-      list.push({ name: 'conda-mirror', run: () => condaMirrorRun(condaMirror, url, target, temp) });
+      list.push({
+        name: 'conda-mirror',
+        run: () => runCondaMirror(condaMirror, url, target, temp, ['--max-retries', '3']),
+      });
       variants.set(channel, list);
     }
     execFileSync('sync');
@@ -156,7 +123,8 @@ async function main(): Promise<void> {
       seconds.set(key, [...(seconds.get(key) ?? []), value]);
     };
     for (let round = 0; round < rounds; round++) {
-      for (const [name, cli] of clis) add(`--version\t${name}`, timed(process.execPath, [cli, '--version']));
+      for (const [name, cli] of clis)
+        add(`--version\t${name}`, timedCommand(process.execPath, [cli, '--version']));
       for (const channel of channels) {
         const list = variants.get(channel)!;
         const order = list.map((_, i) => list[(i + round) % list.length]!);

@@ -12,17 +12,18 @@
 //                   its tarfile check is never reached: md5 success skips it)
 //   condasync       `condasync sync -f` with the default 16 downloads in flight
 //   condasync -c1   the same with `concurrency: 1`, one download at a time like conda-mirror
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generate, startUpstream } from './support/bench-channel.ts';
 import { median } from './support/bench-utils.ts';
+import { BENCH_SUBDIRS, condaMirrorVersion, runCondaMirror, timedCommand } from './support/conda-mirror.ts';
 
 const MiB = 1024 * 1024;
 const CLI = path.join(import.meta.dirname, '../apps/cli/bin/condasync.js');
-const SUBDIRS = ['linux-64', 'noarch'];
+
 const VARIANTS = ['conda-mirror', 'condasync', 'condasync -c1'] as const;
 type Variant = (typeof VARIANTS)[number];
 
@@ -30,21 +31,10 @@ function print(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** Runs a command to completion; returns wall seconds, failing loudly on a non-zero exit. */
-function timed(command: string, args: string[]): number {
-  const started = performance.now();
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * MiB });
-  const seconds = (performance.now() - started) / 1000;
-  if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${result.stderr.slice(-2000)}`);
-  }
-  return seconds;
-}
-
 /** Package files that ended up in the mirror, per subdir. */
 function countPackages(mirror: string): number {
   let count = 0;
-  for (const subdir of SUBDIRS) {
+  for (const subdir of BENCH_SUBDIRS) {
     const names = readdirSync(path.join(mirror, subdir));
     count += names.filter((name) => name.endsWith('.conda') || name.endsWith('.tar.bz2')).length;
   }
@@ -56,22 +46,7 @@ function runVariant(variant: Variant, channelUrl: string, scratch: string, conda
   if (variant === 'conda-mirror') {
     const temp = path.join(scratch, 'tmp');
     execFileSync('mkdir', ['-p', temp]);
-    let seconds = 0;
-    for (const platform of SUBDIRS) {
-      seconds += timed(condaMirror, [
-        '--upstream-channel',
-        channelUrl,
-        '--target-directory',
-        mirror,
-        '--temp-directory',
-        temp,
-        '--platform',
-        platform,
-        '--num-threads',
-        '1',
-      ]);
-    }
-    return seconds;
+    return runCondaMirror(condaMirror, channelUrl, mirror, temp);
   }
   const config = path.join(scratch, 'sync.yaml');
   writeFileSync(
@@ -84,7 +59,7 @@ function runVariant(variant: Variant, channelUrl: string, scratch: string, conda
       '',
     ].join('\n'),
   );
-  return timed(process.execPath, [CLI, 'sync', '-f', config]);
+  return timedCommand(process.execPath, [CLI, 'sync', '-f', config]);
 }
 
 async function main(): Promise<void> {
@@ -102,11 +77,7 @@ async function main(): Promise<void> {
     },
   });
   const condaMirror = values['conda-mirror'];
-  const version = spawnSync(condaMirror, ['--version'], { encoding: 'utf8' });
-  // conda-mirror 0.10.0 prints its version and exits 1.
-  if (version.error !== undefined || !/\d+\.\d+/.test(version.stdout + version.stderr))
-    throw new Error(`${condaMirror} does not run: pip install conda-mirror==0.10.0`);
-  print(`conda-mirror: ${(version.stdout || version.stderr).trim()}; node ${process.version}`);
+  print(`conda-mirror: ${condaMirrorVersion(condaMirror)}; node ${process.version}`);
 
   const root = mkdtempSync(path.join(values.dest, 'condasync-peers-channel-'));
   const channels: Array<{ name: string; packages: number }> = [];
