@@ -131,10 +131,7 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
         }),
       );
     }
-    await finishChannelUnlessUnchanged(
-      run,
-      plan.subdirs.map((s) => s.subdir),
-    );
+    await finishChannelUnlessUnchanged(run, [...published.values()]);
     const deltaBundle =
       deltaBase === null
         ? undefined
@@ -159,13 +156,19 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
 }
 
 /**
- * The finish step, left out when channeldata.json and everything it is made from have the ETags
- * they had after the last one (`--reset` always runs it).
+ * The finish step, left out when every subdir's finalize was, no file was deleted (the step also
+ * ends the metadata generations that list deleted files), and channeldata.json and everything it
+ * is made from have the ETags they had after the last one (`--reset` always runs it).
  */
-async function finishChannelUnlessUnchanged(run: SyncRun, subdirs: readonly string[]): Promise<void> {
+async function finishChannelUnlessUnchanged(
+  run: SyncRun,
+  published: readonly PublishedSubdir[],
+): Promise<void> {
+  const subdirs = published.map((p) => p.subdir);
+  const quiet = published.every((p) => p.skipped === true && p.deleted === 0);
   const before = await headChannelInputs(run.store, run.channelPrefix, subdirs);
   const last = run.reset ? null : await readChannelInputs(run.store, run.channelPrefix);
-  if (last !== null && sameChannelInputs(last, before)) {
+  if (quiet && last !== null && sameChannelInputs(last, before)) {
     run.logger.info({}, 'channel files unchanged since the last channel step; skipped');
     return;
   }
