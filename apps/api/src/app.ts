@@ -84,7 +84,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   app.register(healthRoutes);
   app.register(metricsRoutes);
-  app.register(condaRoutes, { storageReadDeadlineMs: options.storageReadDeadlineMs });
+  app.register(condaRoutes, {
+    storageReadDeadlineMs: options.storageReadDeadlineMs,
+    queuePrefix: options.queuePrefix ?? config.queuePrefix,
+  });
   app.register(syncRoutes, { prefix: '/v1/syncs', resolveHost: resolveWithSystem });
   app.register(cleanupRoutes, { prefix: '/v1/cleanups', resolveHost: resolveWithSystem });
   app.register(channelRoutes, { prefix: '/v1/channels' });

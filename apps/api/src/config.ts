@@ -34,7 +34,26 @@ export interface ApiConfig {
   readonly queuePrefix: string | null;
   /** CONDASYNC_SECRET_KEY: seals stored sync configs; without it, configs with credentials are refused. */
   readonly secretKey: string | null;
+  /** How channel metadata is kept in memory (routes/conda/metadata-cache.ts). */
+  readonly metadataCache: MetadataCacheSettings;
+  /** How package files reach clients: streamed through the API, or a redirect to a presigned S3 URL. */
+  readonly packageDelivery: PackageDelivery;
 }
+
+export interface MetadataCacheSettings {
+  /** CONDASYNC_METADATA_CACHE_BYTES: memory for cached metadata files; 0 turns the cache off. */
+  readonly maxBytes: number;
+  /** CONDASYNC_METADATA_REVALIDATE_SECONDS: a cached file is checked against the store at most this often. */
+  readonly revalidateSeconds: number;
+}
+
+export const PACKAGE_DELIVERIES = ['stream', 'redirect'] as const;
+export type PackageDelivery = (typeof PACKAGE_DELIVERIES)[number];
+
+/** 256 MiB: every hot subdir's repodata.json.zst, shard index and shards of a large mirror. */
+export const DEFAULT_METADATA_CACHE_BYTES = 256 * 1024 * 1024;
+/** Well under the 60 s max-age clients cache repodata for, so a missed publish notice costs little. */
+export const DEFAULT_METADATA_REVALIDATE_SECONDS = 5;
 
 /** Shorter tokens are guessable; a deployment that sets tokens at all wants real ones. */
 const API_TOKENS = { pattern: /^[\x21-\x7e]+$/, what: 'printable ASCII without spaces', minLength: 16 };
@@ -65,6 +84,27 @@ export function loadApiConfig(env: EnvSource = process.env): ApiConfig {
   const logLevel = read.logLevel();
   const queuePrefix = read.queuePrefix();
   const secretKey = read.secretKey();
+  const metadataCache = Object.freeze({
+    maxBytes: read.integer(
+      'CONDASYNC_METADATA_CACHE_BYTES',
+      DEFAULT_METADATA_CACHE_BYTES,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    revalidateSeconds: read.integer(
+      'CONDASYNC_METADATA_REVALIDATE_SECONDS',
+      DEFAULT_METADATA_REVALIDATE_SECONDS,
+      0,
+      3600,
+    ),
+  });
+  const packageDelivery = read.oneOf('CONDASYNC_PACKAGE_DELIVERY', PACKAGE_DELIVERIES, 'stream');
+  if (packageDelivery === 'redirect' && store.url.startsWith('file:')) {
+    read.report(
+      'CONDASYNC_PACKAGE_DELIVERY',
+      `'redirect' needs an s3:// storage URL (CONDASYNC_STORAGE_URL is a folder); use 'stream'`,
+    );
+  }
   read.finish();
 
   const config: ApiConfig = {
@@ -79,6 +119,8 @@ export function loadApiConfig(env: EnvSource = process.env): ApiConfig {
     logLevel,
     queuePrefix,
     secretKey,
+    metadataCache,
+    packageDelivery,
   };
   // Anything that logs or serialises the config (pino, JSON.stringify) sees the redacted form.
   Object.defineProperty(config, 'toJSON', { value: () => redactApiConfig(config), enumerable: false });
@@ -100,5 +142,7 @@ export function redactApiConfig(config: ApiConfig): Record<string, unknown> {
     logLevel: config.logLevel,
     queuePrefix: config.queuePrefix,
     secretKey: config.secretKey === null ? null : 'configured',
+    metadataCache: config.metadataCache,
+    packageDelivery: config.packageDelivery,
   };
 }

@@ -109,3 +109,47 @@ describe('loadApiConfig', () => {
     assert.deepEqual(config.apiTokens, ['api-secret-0123456789'], 'the config itself keeps them');
   });
 });
+
+describe('loadApiConfig: channel serving', () => {
+  it('defaults to a 256 MiB metadata cache revalidated every 5 s, packages streamed', () => {
+    const config = loadApiConfig(required);
+    assert.deepEqual(config.metadataCache, { maxBytes: 256 * 1024 * 1024, revalidateSeconds: 5 });
+    assert.equal(config.packageDelivery, 'stream');
+  });
+
+  it('reads the cache size, the revalidation interval and the package delivery', () => {
+    const config = loadApiConfig({
+      ...required,
+      CONDASYNC_METADATA_CACHE_BYTES: '0',
+      CONDASYNC_METADATA_REVALIDATE_SECONDS: '30',
+      CONDASYNC_PACKAGE_DELIVERY: 'redirect',
+    });
+    assert.deepEqual(config.metadataCache, { maxBytes: 0, revalidateSeconds: 30 });
+    assert.equal(config.packageDelivery, 'redirect');
+  });
+
+  it('names each bad value', () => {
+    const problems = problemsOf({
+      ...required,
+      CONDASYNC_METADATA_CACHE_BYTES: '-1',
+      CONDASYNC_METADATA_REVALIDATE_SECONDS: 'soon',
+      CONDASYNC_PACKAGE_DELIVERY: 'teleport',
+    });
+    assert.deepEqual(
+      problems.map((problem) => problem.variable),
+      [
+        'CONDASYNC_METADATA_CACHE_BYTES',
+        'CONDASYNC_METADATA_REVALIDATE_SECONDS',
+        'CONDASYNC_PACKAGE_DELIVERY',
+      ],
+    );
+    assert.match(problems[2]!.message, /'teleport' is not one of stream, redirect/);
+    const folder = problemsOf({
+      ...required,
+      CONDASYNC_STORAGE_URL: 'file:///srv/mirror',
+      CONDASYNC_PACKAGE_DELIVERY: 'redirect',
+    });
+    assert.equal(folder[0]?.variable, 'CONDASYNC_PACKAGE_DELIVERY');
+    assert.match(folder[0]!.message, /needs an s3:\/\/ storage URL/);
+  });
+});

@@ -32,6 +32,12 @@ export {
   newImportId,
 } from './import-jobs.ts';
 export { type ChannelLockHolderKind, IMPORT_ID_PREFIX, JOB_HOLDER_KINDS } from './lock-holders.ts';
+export {
+  announcePublished,
+  type PublishNotice,
+  parsePublishNotice,
+  publishNoticeTopic,
+} from './publish-notices.ts';
 export * from './queues.ts';
 export { isRedisUrl, parseRedisUrl, type RedisTarget, redactRedisUrl, redisUrlProblem } from './redis-url.ts';
 export { removeSyncJobs, removeWaitingJobs } from './remove-jobs.ts';

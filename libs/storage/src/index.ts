@@ -21,5 +21,6 @@ export {
   type StoreSettings,
   storageUrlProblem,
 } from './open-store.ts';
+export { type ObjectPresigner, openPresigner, type PresignOptions } from './presign.ts';
 export { probeStore } from './probe.ts';
 export { type S3Logger, S3ObjectStore, type S3StoreOptions } from './s3-store.ts';

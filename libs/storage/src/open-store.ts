@@ -23,7 +23,7 @@ export interface StoreSettings {
   s3Region: string | null;
 }
 
-type ParsedStoreUrl = { kind: 'file'; root: string } | { kind: 's3'; bucket: string; prefix: string };
+export type ParsedStoreUrl = { kind: 'file'; root: string } | { kind: 's3'; bucket: string; prefix: string };
 
 /** Only the scheme, host and path are echoed: a URL pasted with user info could hold a secret. */
 function shownUrl(url: string): string {
@@ -36,7 +36,7 @@ function shownUrl(url: string): string {
 }
 
 /** The URL's meaning, or why it has none (a message that names what was expected). */
-function parseStoreUrl(url: string): ParsedStoreUrl | string {
+export function parseStoreUrl(url: string): ParsedStoreUrl | string {
   if (!URL.canParse(url)) return 'is not a valid URL; expected file:///absolute/path or s3://bucket/prefix';
   const parsed = new URL(url);
   const invalid = (why: string): string => `'${shownUrl(url)}' ${why}`;

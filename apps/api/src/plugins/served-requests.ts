@@ -13,6 +13,14 @@ export function servedOutcome(statusCode: number): string {
   return statusCode >= 500 ? 'error' : 'client_error';
 }
 
+/** Kinds the channel routes already worked out, so the response hook need not parse the URL again. */
+const knownKinds = new WeakMap<FastifyRequest, ServedKind>();
+
+/** Called by the channel routes once a request's file policy is known. */
+export function rememberServedKind(request: FastifyRequest, kind: ServedKind): void {
+  knownKinds.set(request, kind);
+}
+
 /**
  * The kind of file a `/conda/…` request asked for, by the same policy the routes serve with (so
  * the label agrees with `condasync_served_bytes_total{kind}`); null for any other route.
@@ -50,7 +58,7 @@ export function instrumentServedRequests(app: FastifyInstance, registry: Registr
     registers: [registry],
   });
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    const kind = servedKindOf(request);
+    const kind = knownKinds.get(request) ?? servedKindOf(request);
     if (kind === null) return;
     const outcome = servedOutcome(reply.statusCode);
     requests.labels(kind, outcome).inc();

@@ -1,8 +1,27 @@
 import { finishChannelStep, publishSubdirStep, readStagedMeta, readStagedRecords } from '@condasync/mirror';
-import { type FinalizeJobData, TERMINAL_STATUSES } from '@condasync/queue';
+import {
+  announcePublished,
+  type FinalizeJobData,
+  type PublishNotice,
+  TERMINAL_STATUSES,
+} from '@condasync/queue';
 import { type Job, UnrecoverableError } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { lifecycleOf, syncRunOf, type WorkerServices } from '../services.ts';
 import { runSyncJob } from './sync-job.ts';
+
+/**
+ * Sends publish notices on the queues' Redis connection. main.ts (and the tests) hand the queues an
+ * ioredis instance; queues built from bare connection options have none to share, and the APIs then
+ * see the change at their next revalidation instead.
+ */
+function noticeSender(services: WorkerServices): (notice: PublishNotice) => Promise<void> {
+  const connection = services.finalizeQueue.opts.connection as Partial<Pick<Redis, 'publish'>>;
+  const redis = typeof connection.publish === 'function' ? (connection as Pick<Redis, 'publish'>) : null;
+  return async (notice) => {
+    if (redis !== null) await announcePublished(redis, services.config.queuePrefix, notice);
+  };
+}
 
 /**
  * Publishes one subdir once all its package jobs ended: the publish step with the staged records
@@ -34,12 +53,16 @@ export function finalizeProcessor(services: WorkerServices) {
         unlisted: meta.removals,
       });
       services.metrics.lastSuccess.set({ channel, subdir }, Date.now() / 1000);
+      // APIs cache metadata in memory: tell them now rather than at their next revalidation.
+      const announce = noticeSender(services);
+      if (result.changed) await announce({ channel, subdir });
       const { remaining } = await registry.finishSubdir(syncId, subdir, result.records);
       // The last subdir ends the sync; a retry of it (the first try died mid-way) ends it again,
       // which is safe: every part of the end is idempotent. Its status changes last, so a sync
       // reads as ended only once channeldata is written and the channel is free.
       if (remaining === 0) {
         await finishChannelStep(run, { stagedAs: syncId });
+        await announce({ channel });
         await lifecycle.releaseChannel(channel, syncId);
         if (await registry.completeSync(syncId)) run.logger.info({}, 'sync finished');
       }

@@ -1,24 +1,30 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { ApiError, ApiErrorCode } from '../../errors.ts';
+import { createChannelServing } from './channel-serving.ts';
 import { type ChannelFilePath, channelFilePolicy } from './file-policy.ts';
 import { pinsGeneration, serveGenerationFile } from './generation.ts';
 import { channelLevelFileSchema, shardFileSchema, subdirFileSchema } from './schemas.ts';
-import { serveChannelFile } from './serve-file.ts';
 import { DEFAULT_STORAGE_READ_DEADLINE_MS } from './storage-deadline.ts';
 
 export interface CondaRoutesOptions {
   /** Longest wait for the object store to answer one read; then 503. Default 10 s. */
   storageReadDeadlineMs?: number | undefined;
+  /** Namespace of the publish notices that refresh cached metadata (the queue prefix). */
+  queuePrefix?: string | null | undefined;
 }
 
-/** Channel serving: `/conda/<channel>/…` straight from the object store (docs/design.md §4). */
+/** The level of channel requests' own log lines: at least warn, unless debugging. */
+function quietRequestLevel(level: string): NonNullable<RouteOptions['logLevel']> {
+  return level === 'debug' || level === 'trace' ? level : 'warn';
+}
+
+/** Channel serving: `/conda/<channel>/…` from the object store, metadata cached (docs/design.md §4). */
 export default async function condaRoutes(app: FastifyInstance, options: CondaRoutesOptions): Promise<void> {
   const maxAge = app.apiConfig.repodataMaxAge;
-  const deps = {
-    store: app.store,
-    servedBytes: app.metrics.servedBytes,
+  const serve = createChannelServing(app, {
     storageReadDeadlineMs: options.storageReadDeadlineMs ?? DEFAULT_STORAGE_READ_DEADLINE_MS,
-  };
+    queuePrefix: options.queuePrefix,
+  });
 
   const handler = (inShardsFolder: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
     const params = request.params as Omit<ChannelFilePath, 'inShardsFolder'>;
@@ -31,11 +37,15 @@ export default async function condaRoutes(app: FastifyInstance, options: CondaRo
       );
     const policy = channelFilePolicy({ ...params, inShardsFolder }, maxAge);
     if (policy === null) throw new ApiError(ApiErrorCode.NotFound, 'no such file in this channel');
-    return serveChannelFile(request, reply, policy, deps);
+    return serve(request, reply, policy);
   };
 
   const common = {
     method: ['GET', 'HEAD'] as Array<'GET' | 'HEAD'>,
+    // Fastify's two lines per request (incoming, completed) cost more than the answer itself
+    // once metadata comes from memory; channel traffic is counted by condasync_served_requests_total,
+    // and failures are still logged. CONDASYNC_LOG_LEVEL=debug brings the lines back.
+    logLevel: quietRequestLevel(app.log.level),
     // HEAD is answered from the object's info alone, never by a GET whose body is thrown away.
     exposeHeadRoute: false,
     onRequest: app.requireChannelToken,

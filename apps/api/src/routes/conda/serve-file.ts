@@ -24,21 +24,21 @@ export interface ServeDeps {
   storageReadDeadlineMs: number;
 }
 
-const notFound = (): ApiError => new ApiError(ApiErrorCode.NotFound, 'no such file in this channel');
+export const notFound = (): ApiError => new ApiError(ApiErrorCode.NotFound, 'no such file in this channel');
 
-function rangeNotSatisfiable(size: number): ApiError {
+export function rangeNotSatisfiable(size: number): ApiError {
   return new ApiError(ApiErrorCode.RangeNotSatisfiable, `the range starts beyond the file's ${size} bytes`, {
     headers: { 'content-range': `bytes */${size}` },
   });
 }
 
-function headUnderDeadline(deps: ServeDeps, key: string): Promise<ObjectInfo | null> {
+export function headUnderDeadline(deps: ServeDeps, key: string): Promise<ObjectInfo | null> {
   return withStorageDeadline('HEAD', deps.storageReadDeadlineMs, () => deps.store.head(key));
 }
 
 type GetResult = Awaited<ReturnType<ObjectStore['get']>>;
 
-function getUnderDeadline(deps: ServeDeps, key: string, span: { start: number; end?: number } | null) {
+export function getUnderDeadline(deps: ServeDeps, key: string, span: { start: number; end?: number } | null) {
   return withStorageDeadline<GetResult>(
     'GET',
     deps.storageReadDeadlineMs,
@@ -48,7 +48,7 @@ function getUnderDeadline(deps: ServeDeps, key: string, span: { start: number; e
 }
 
 /** Headers every answer about an existing file carries, 304 included (RFC 9111 §4.3.4). */
-function setRepresentationHeaders(
+export function setRepresentationHeaders(
   reply: FastifyReply,
   info: ObjectInfo,
   policy: FilePolicy,
@@ -67,7 +67,7 @@ function setRepresentationHeaders(
 }
 
 /** RFC 9110 §13.1.3: If-None-Match wins over If-Modified-Since when both are sent. */
-function isNotModified(request: FastifyRequest, info: ObjectInfo): boolean {
+export function isNotModified(request: FastifyRequest, info: ObjectInfo): boolean {
   const ifNoneMatch = request.headers['if-none-match'];
   if (ifNoneMatch !== undefined) return ifNoneMatchHits(ifNoneMatch, [info.etag, gzipEtag(info.etag)]);
   const ifModifiedSince = request.headers['if-modified-since'];
@@ -75,7 +75,7 @@ function isNotModified(request: FastifyRequest, info: ObjectInfo): boolean {
 }
 
 /** If-Range: serve the range only if the client's copy is the current one (strong ETag or exact date). */
-function ifRangeHolds(header: string | string[], info: ObjectInfo): boolean {
+export function ifRangeHolds(header: string | string[], info: ObjectInfo): boolean {
   const value = String(header).trim();
   if (value.startsWith('"')) return value === info.etag;
   if (value.startsWith('W/')) return false;

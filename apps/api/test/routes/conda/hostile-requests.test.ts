@@ -89,7 +89,8 @@ describe('channel serving while the object store is paused', () => {
   it('answers 503 with a clear body within the deadline, logs it, and serves again once resumed', {
     timeout: 30_000,
   }, async () => {
-    const url = '/conda/fixture/linux-64/repodata.json';
+    // A package: metadata is answered from memory while the store is away (metadata-cache.test.ts).
+    const url = `/conda/fixture/linux-64/${PACKAGE_CONDA}`;
     assert.equal((await t.app.inject({ method: 'GET', url })).statusCode, 200);
     proxy.stall();
     try {
