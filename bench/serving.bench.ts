@@ -249,17 +249,23 @@ async function main(): Promise<void> {
         }
       }
     }
-    const median = (values: number[]) =>
-      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+    // Ratios are taken per round against the same round's nginx, then the median (BENCHMARKS.md).
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const middle = Math.floor(sorted.length / 2);
+      return sorted.length % 2 === 1
+        ? (sorted[middle] ?? 0)
+        : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+    };
     for (const test of cases) {
-      const reference = median(results.get(`${test.name}|nginx`) ?? []);
+      const reference = results.get(`${test.name}|nginx`) ?? [];
       print(`${test.name}:`);
       for (const target of targets) {
         const values = results.get(`${test.name}|${target.name}`);
         if (values === undefined) continue;
-        const rate = median(values);
+        const ratios = values.map((value, round) => value / (reference[round] ?? Number.NaN));
         print(
-          `  ${target.name.padEnd(13)} ${rate.toFixed(0).padStart(7)} req/s  (÷ nginx ${(rate / reference).toFixed(2)})  runs ${values.map((v) => v.toFixed(0)).join(' ')}`,
+          `  ${target.name.padEnd(13)} ${median(values).toFixed(0).padStart(7)} req/s  (÷ nginx ${median(ratios).toFixed(2)})  runs ${values.map((v) => v.toFixed(0)).join(' ')}`,
         );
       }
     }

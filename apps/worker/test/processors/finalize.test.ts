@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { finalizeJobId } from '@condasync/queue';
+import { finalizeJobId, parsePublishNotice, publishNoticeTopic } from '@condasync/queue';
 import { processorTestWorld, testRecipes } from '../support/worker-under-test.ts';
 
 describe('finalize processor', () => {
@@ -46,6 +46,32 @@ describe('finalize processor', () => {
       await world.w.registry.acquireChannelLock('recipes', 'next-sync', 60_000),
       'the channel is free',
     );
+  });
+
+  test('announces each published subdir and the channel on Redis, for the APIs caching metadata', async () => {
+    const id = await downloaded();
+    const subscriber = world.w.redis.duplicate();
+    const notices: unknown[] = [];
+    subscriber.on('message', (_topic: string, message: string) => notices.push(parsePublishNotice(message)));
+    await subscriber.subscribe(publishNoticeTopic(world.w.prefix));
+    try {
+      world.w.start('finalize');
+      assert.equal((await world.w.waitForEnd(id)).status, 'succeeded');
+      const deadline = Date.now() + 5_000;
+      while (notices.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(
+        notices.map((notice) => JSON.stringify(notice)).sort(),
+        [
+          { channel: 'recipes' },
+          { channel: 'recipes', subdir: 'linux-64' },
+          { channel: 'recipes', subdir: 'noarch' },
+        ]
+          .map((notice) => JSON.stringify(notice))
+          .sort(),
+      );
+    } finally {
+      subscriber.disconnect();
+    }
   });
 
   test('a sync with a failed package ends partial and does not list it', async () => {

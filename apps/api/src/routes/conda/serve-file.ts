@@ -69,7 +69,11 @@ export function setRepresentationHeaders(
 /** RFC 9110 §13.1.3: If-None-Match wins over If-Modified-Since when both are sent. */
 export function isNotModified(request: FastifyRequest, info: ObjectInfo): boolean {
   const ifNoneMatch = request.headers['if-none-match'];
-  if (ifNoneMatch !== undefined) return ifNoneMatchHits(ifNoneMatch, [info.etag, gzipEtag(info.etag)]);
+  if (ifNoneMatch !== undefined) {
+    // What conda and rattler send back: the ETag as received, alone. Exact match needs no parsing.
+    if (ifNoneMatch === info.etag) return true;
+    return ifNoneMatchHits(ifNoneMatch, [info.etag, gzipEtag(info.etag)]);
+  }
   const ifModifiedSince = request.headers['if-modified-since'];
   return ifModifiedSince !== undefined && notModifiedSince(ifModifiedSince, info.lastModified);
 }
