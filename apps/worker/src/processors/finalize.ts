@@ -1,27 +1,9 @@
 import { finishChannelStep, publishSubdirStep, readStagedMeta, readStagedRecords } from '@condasync/mirror';
-import {
-  announcePublished,
-  type FinalizeJobData,
-  type PublishNotice,
-  TERMINAL_STATUSES,
-} from '@condasync/queue';
+import { type FinalizeJobData, TERMINAL_STATUSES } from '@condasync/queue';
 import { type Job, UnrecoverableError } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { noticeSender } from '../publish-notices.ts';
 import { lifecycleOf, syncRunOf, type WorkerServices } from '../services.ts';
 import { runSyncJob } from './sync-job.ts';
-
-/**
- * Sends publish notices on the queues' Redis connection. main.ts (and the tests) hand the queues an
- * ioredis instance; queues built from bare connection options have none to share, and the APIs then
- * see the change at their next revalidation instead.
- */
-function noticeSender(services: WorkerServices): (notice: PublishNotice) => Promise<void> {
-  const connection = services.finalizeQueue.opts.connection as Partial<Pick<Redis, 'publish'>>;
-  const redis = typeof connection.publish === 'function' ? (connection as Pick<Redis, 'publish'>) : null;
-  return async (notice) => {
-    if (redis !== null) await announcePublished(redis, services.config.queuePrefix, notice);
-  };
-}
 
 /**
  * Publishes one subdir once all its package jobs ended: the publish step with the staged records

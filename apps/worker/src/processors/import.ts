@@ -7,6 +7,7 @@ import {
 } from '@condasync/mirror';
 import { CHANNEL_LOCK_RETRY_MS, CHANNEL_LOCK_TTL_MS, type ImportJobData } from '@condasync/queue';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { noticeSender } from '../publish-notices.ts';
 import type { WorkerServices } from '../services.ts';
 
 /** Bundles that fail verification, and deltas on the wrong base, fail the same way on every retry. */
@@ -67,6 +68,8 @@ export function importProcessor(services: WorkerServices) {
         },
         'import done',
       );
+      // APIs cache the channel's metadata in memory: tell them it changed.
+      await noticeSender(services)({ channel: destChannel });
       return result;
     } finally {
       // A refused bundle stops reading midway; an S3 body holds a pooled socket until destroyed.
