@@ -2,6 +2,9 @@
 // it carries and holds new ones open without forwarding a byte, as a paused or stopped S3 server
 // behind a load balancer does. Fault injection for the "storage paused" tests, no mocks.
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { S3ObjectStore } from '@condasync/storage';
+import { testS3Credentials, testS3Endpoint } from '../../../../test/support/services.ts';
+import { createTestBucket } from './test-app.ts';
 
 export interface StallingProxy {
   /** `http://127.0.0.1:<port>`. */
@@ -48,4 +51,25 @@ export async function startStallingProxy(target: string): Promise<StallingProxy>
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A proxy in front of the test S3 server and a store of a fresh bucket reached through it, with no
+ * SDK retries (a stalled read should meet the serving deadline once).
+ */
+export async function stallableS3Store(): Promise<{ proxy: StallingProxy; store: S3ObjectStore }> {
+  const proxy = await startStallingProxy(testS3Endpoint());
+  const store = new S3ObjectStore({
+    bucket: await createTestBucket(),
+    prefix: 'mirror',
+    endpoint: proxy.url,
+    region: testS3Credentials.region,
+    credentials: {
+      accessKeyId: testS3Credentials.accessKeyId,
+      secretAccessKey: testS3Credentials.secretAccessKey,
+    },
+    forcePathStyle: true,
+    maxAttempts: 1,
+  });
+  return { proxy, store };
 }

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { S3ObjectStore } from '@condasync/storage';
-import { testS3Credentials, testS3Endpoint } from '../../../../../test/support/services.ts';
+import type { S3ObjectStore } from '@condasync/storage';
 import { PACKAGE_CONDA, writeFixtureChannel } from '../../support/fixture-channel.ts';
-import { startStallingProxy } from '../../support/stalling-proxy.ts';
-import { createTestBucket, startTestApp, type TestApp, tempFsStore } from '../../support/test-app.ts';
+import { stallableS3Store } from '../../support/stalling-proxy.ts';
+import { startTestApp, type TestApp, tempFsStore } from '../../support/test-app.ts';
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -58,24 +57,12 @@ describe('channel serving under hostile requests', () => {
 });
 
 describe('channel serving while the object store is paused', () => {
-  let proxy: Awaited<ReturnType<typeof startStallingProxy>>;
+  let proxy: Awaited<ReturnType<typeof stallableS3Store>>['proxy'];
   let store: S3ObjectStore;
   let t: TestApp;
   const deadlineMs = 400;
   before(async () => {
-    proxy = await startStallingProxy(testS3Endpoint());
-    store = new S3ObjectStore({
-      bucket: await createTestBucket(),
-      prefix: 'mirror',
-      endpoint: proxy.url,
-      region: testS3Credentials.region,
-      credentials: {
-        accessKeyId: testS3Credentials.accessKeyId,
-        secretAccessKey: testS3Credentials.secretAccessKey,
-      },
-      forcePathStyle: true,
-      maxAttempts: 1,
-    });
+    ({ proxy, store } = await stallableS3Store());
     await writeFixtureChannel(store, 'fixture');
     t = await startTestApp({ store, storageReadDeadlineMs: deadlineMs });
   });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { announcePublished } from '@condasync/queue';
-import { type ObjectStore, S3ObjectStore } from '@condasync/storage';
+import type { ObjectStore, S3ObjectStore } from '@condasync/storage';
 import { Counter, Registry } from 'prom-client';
 import { createTestBucket as createBucketWithEnv } from '../../../../../test/support/s3-bucket.ts';
 import { testS3Credentials, testS3Endpoint } from '../../../../../test/support/services.ts';
@@ -15,10 +15,9 @@ import {
   SHARD_ZLIB,
   writeFixtureChannel,
 } from '../../support/fixture-channel.ts';
-import { startStallingProxy } from '../../support/stalling-proxy.ts';
+import { stallableS3Store } from '../../support/stalling-proxy.ts';
 import {
   CHANNEL_TOKEN,
-  createTestBucket,
   startTestApp,
   type TestApp,
   tempFsStore,
@@ -46,28 +45,17 @@ async function waitForBytes(t: TestApp, url: string, expected: Buffer, withinMs:
 }
 
 describe('cached metadata while the object store is paused', () => {
-  let proxy: Awaited<ReturnType<typeof startStallingProxy>>;
+  let proxy: Awaited<ReturnType<typeof stallableS3Store>>['proxy'];
   let store: S3ObjectStore;
   let files: FixtureFiles;
   let t: TestApp;
   before(async () => {
-    proxy = await startStallingProxy(testS3Endpoint());
-    store = new S3ObjectStore({
-      bucket: await createTestBucket(),
-      prefix: 'mirror',
-      endpoint: proxy.url,
-      region: testS3Credentials.region,
-      credentials: {
-        accessKeyId: testS3Credentials.accessKeyId,
-        secretAccessKey: testS3Credentials.secretAccessKey,
-      },
-      forcePathStyle: true,
-      maxAttempts: 1,
-    });
+    ({ proxy, store } = await stallableS3Store());
     files = await writeFixtureChannel(store, 'fixture');
     t = await startTestApp({
       store,
-      storageReadDeadlineMs: 400,
+      // Long enough for a loaded moto to answer the warm-up reads; the stalled ones wait it out.
+      storageReadDeadlineMs: 2_000,
       env: { CONDASYNC_METADATA_REVALIDATE_SECONDS: '1' },
     });
   });
