@@ -38,7 +38,8 @@ describe('startApiServer (a real process)', () => {
         CONDASYNC_REDIS_URL: testRedisUrl(),
         CONDASYNC_STORAGE_URL: `file://${root}`,
         CONDASYNC_CHANNEL_TOKENS: CHANNEL_TOKEN,
-        CONDASYNC_LOG_LEVEL: 'info',
+        // Channel requests get their own log lines at debug (below it they cost more than the answer).
+        CONDASYNC_LOG_LEVEL: 'debug',
         CONDASYNC_QUEUE_PREFIX: queuePrefix,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
