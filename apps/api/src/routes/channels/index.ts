@@ -8,7 +8,7 @@ import {
   retainedGenerations,
   rollbackToGeneration,
 } from '@condasync/mirror';
-import { RollbackLock } from '@condasync/queue';
+import { announcePublished, RollbackLock } from '@condasync/queue';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, ApiErrorCode } from '../../errors.ts';
 import { listGenerationsSchema, rollbackSchema } from './schemas.ts';
@@ -61,6 +61,11 @@ export default async function channelRoutes(app: FastifyInstance): Promise<void>
           `channel ${channel} is held by ${outcome.busy.kind} ${outcome.busy.id}; roll back once it ended`,
         );
       request.log.info({ channel, from: generation, generation: outcome.value.generation }, 'rolled back');
+      // APIs cache channel metadata in memory: tell them all (this one too) that it changed. Without
+      // Redis they see it at their next revalidation, a few seconds later; the rollback stands.
+      await announcePublished(app.redis, app.queues.plan.opts.prefix, { channel }).catch((error: unknown) =>
+        request.log.warn({ err: (error as Error).message }, 'could not announce the rollback to the APIs'),
+      );
       return { channel, ...outcome.value };
     },
   );

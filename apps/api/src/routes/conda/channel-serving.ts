@@ -29,7 +29,7 @@ export type ServeChannelRequest = (
 export function createChannelServing(
   app: FastifyInstance,
   options: ChannelServingOptions,
-): ServeChannelRequest {
+): { serve: ServeChannelRequest; deps: ServeDeps } {
   const { metadataCache: settings, packageDelivery } = app.apiConfig;
   const deps: ServeDeps = {
     store: app.store,
@@ -52,7 +52,7 @@ export function createChannelServing(
     app.addHook('onClose', async () => opened.close());
   }
 
-  return async (request, reply, policy) => {
+  const serve: ServeChannelRequest = async (request, reply, policy) => {
     rememberServedKind(request, policy.kind);
     if (cached !== null && (policy.kind === 'repodata' || policy.kind === 'shard')) {
       return serveCachedFile(request, reply, policy, cached);
@@ -65,6 +65,7 @@ export function createChannelServing(
     }
     return serveChannelFile(request, reply, policy, deps);
   };
+  return { serve, deps };
 }
 
 /**

@@ -21,7 +21,8 @@ function quietRequestLevel(level: string): NonNullable<RouteOptions['logLevel']>
 /** Channel serving: `/conda/<channel>/…` from the object store, metadata cached (docs/design.md §4). */
 export default async function condaRoutes(app: FastifyInstance, options: CondaRoutesOptions): Promise<void> {
   const maxAge = app.apiConfig.repodataMaxAge;
-  const serve = createChannelServing(app, {
+  // Generations (`<channel>@<n>`) are read from the store as they are: they never change.
+  const { serve, deps } = createChannelServing(app, {
     storageReadDeadlineMs: options.storageReadDeadlineMs ?? DEFAULT_STORAGE_READ_DEADLINE_MS,
     queuePrefix: options.queuePrefix,
   });
