@@ -122,6 +122,7 @@ http {
   for (let attempt = 0; ; attempt++) {
     if ((await fetch(`${url}/${CHANNEL}/linux-64/repodata.json`).catch(() => null))?.ok) break;
     if (attempt > 40) {
+      child.kill('SIGQUIT');
       const log = await readFile(path.join(dir, 'nginx-error.log'), 'utf8').catch(() => '');
       throw new Error(`nginx did not start within 10 s: ${log}`);
     }
