@@ -59,12 +59,21 @@ describe('the sync view schema', () => {
       bytes: { planned: 0, downloaded: 0 },
       subdirs: [],
       failures: [],
+      collisions: { total: 0, first: [] },
     };
     assert.equal(validView(view), true, JSON.stringify(validView.errors));
     assert.equal(validView({ ...view, status: 'running' }), false);
     assert.equal(validView({ ...view, id: 'not an id' }), false);
     const { counts: _counts, ...withoutCounts } = view;
     assert.equal(validView(withoutCounts), false);
+    const collision = {
+      subdir: 'noarch',
+      filename: 'a-1-0.conda',
+      kept: 'https://a/c',
+      dropped: 'https://b/c',
+    };
+    assert.equal(validView({ ...view, collisions: { total: 1, first: [collision] } }), true);
+    assert.equal(validView({ ...view, collisions: { total: 1, first: [{ ...collision, kept: 1 }] } }), false);
   });
 
   test('lists every status in its enum', () => {
