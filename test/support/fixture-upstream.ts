@@ -290,6 +290,8 @@ export async function startFixtureUpstream(options: FixtureUpstreamOptions): Pro
   async function fileInfo(relPath: string): Promise<FileInfo | undefined> {
     const absolutePath = path.join(root, relPath);
     const stats = await stat(absolutePath).catch(() => undefined);
+    // A folder answers with its index.html, as web servers do (Anaconda's installer folders).
+    if (stats?.isDirectory() && relPath !== '') return fileInfo(path.join(relPath, 'index.html'));
     if (stats === undefined || !stats.isFile()) return undefined;
     let cached = etags.get(absolutePath);
     if (cached === undefined || cached.size !== stats.size || cached.mtimeMs !== stats.mtimeMs) {

@@ -14,6 +14,7 @@ import channelRoutes from './routes/channels/index.ts';
 import cleanupRoutes from './routes/cleanups/index.ts';
 import condaRoutes from './routes/conda/index.ts';
 import { rewriteTokenUrl } from './routes/conda/token-url.ts';
+import downloadsRoutes from './routes/downloads/index.ts';
 import healthRoutes from './routes/health/index.ts';
 import importRoutes from './routes/imports/index.ts';
 import metricsRoutes from './routes/metrics/index.ts';
@@ -88,6 +89,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     storageReadDeadlineMs: options.storageReadDeadlineMs,
     queuePrefix: options.queuePrefix ?? config.queuePrefix,
   });
+  app.register(downloadsRoutes, { storageReadDeadlineMs: options.storageReadDeadlineMs });
   app.register(syncRoutes, { prefix: '/v1/syncs', resolveHost: resolveWithSystem });
   app.register(cleanupRoutes, { prefix: '/v1/cleanups', resolveHost: resolveWithSystem });
   app.register(channelRoutes, { prefix: '/v1/channels' });

@@ -4,6 +4,30 @@ export * from './config/index.ts';
 export { LOG_LEVEL_ALIASES } from './config/vocabulary.ts';
 export * from './errors.ts';
 export * from './generations/index.ts';
+export {
+  INSTALLER_FILENAME,
+  type InstallerEntry,
+  type InstallerIndex,
+  parseInstallerIndex,
+  parseListedSize,
+  type SkippedRow,
+  sizeAgrees,
+} from './installers/index-page.ts';
+export {
+  DOWNLOADS_FOLDER,
+  type InstallerListing,
+  installerKey,
+  installerListingKey,
+  type ListedInstaller,
+  readInstallerListing,
+} from './installers/installer-layout.ts';
+export {
+  type InstallerDirReport,
+  type InstallerFailure,
+  type InstallersReport,
+  installersStep,
+  withInstallers,
+} from './installers/installers-step.ts';
 export { type LocalSyncOptions, runLocalSync } from './local-sync.ts';
 export { type Logger, silentLogger } from './logger.ts';
 export * from './outputs/browse-index.ts';

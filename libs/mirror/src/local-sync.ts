@@ -1,5 +1,6 @@
 import type { ObjectStore } from '@condasync/storage';
 import type { SyncConfig } from './config/index.ts';
+import { installersStep, withInstallers } from './installers/installers-step.ts';
 import type { Logger } from './logger.ts';
 import {
   headChannelInputs,
@@ -76,7 +77,10 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
     if (options.dryRun) {
       progress.phase = 'done';
       emit();
-      return buildReport(plan, new Map(), [], true, started);
+      return withInstallers(
+        buildReport(plan, new Map(), [], true, started),
+        await installersStep(run, { dryRun: true }),
+      );
     }
 
     progress.phase = 'downloading';
@@ -146,9 +150,13 @@ export async function runLocalSync(options: LocalSyncOptions): Promise<SyncRepor
             },
             deltaBase,
           );
+    const installers = await installersStep(run, { dryRun: false });
     progress.phase = 'done';
     emit();
-    const report = buildReport(plan, downloaded, failures, false, started, published);
+    const report = withInstallers(
+      buildReport(plan, downloaded, failures, false, started, published),
+      installers,
+    );
     return deltaBundle === undefined ? report : { ...report, deltaBundle };
   } finally {
     if (options.http === undefined) await http.close();

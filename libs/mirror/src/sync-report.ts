@@ -1,4 +1,5 @@
 import type { UnresolvedDependency } from '@condasync/conda';
+import type { InstallersReport } from './installers/installers-step.ts';
 import type { Collision, RejectedRecord } from './steps/plan.ts';
 
 export type SyncPhase = 'planning' | 'downloading' | 'finalizing' | 'done';
@@ -65,4 +66,6 @@ export interface SyncReport {
   removals?: Array<{ subdir: string; filename: string; size: number }>;
   /** `delta: true` only: the delta bundle this run wrote, or null when it changed nothing. */
   deltaBundle?: string | null;
+  /** `fetch_installers: true` only: what happened to each installer folder of `dir_names`. */
+  installers?: InstallersReport;
 }

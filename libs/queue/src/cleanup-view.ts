@@ -28,9 +28,12 @@ const nullable = <T extends ReturnType<typeof Type.String>>(schema: T, descripti
   Type.Union([schema, Type.Null()], { description });
 
 export const CleanFileSchema = Type.Object({
-  subdir: Type.String(),
+  subdir: Type.String({ description: 'The subdir, or `downloads/<dir>` for an installer.' }),
   filename: Type.String({ description: '`foo-1.0-0.conda`, or `shards/<sha256>.msgpack.zst`.' }),
-  kind: Type.Unsafe<'package' | 'shard'>({ type: 'string', enum: ['package', 'shard'] }),
+  kind: Type.Unsafe<'package' | 'shard' | 'installer'>({
+    type: 'string',
+    enum: ['package', 'shard', 'installer'],
+  }),
   size: count(),
 });
 

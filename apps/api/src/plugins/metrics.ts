@@ -8,7 +8,7 @@ import { instrumentServedRequests } from './served-requests.ts';
 import { instrumentSyncOutcomes } from './sync-outcomes.ts';
 
 /** What a served file is, for `condasync_served_bytes_total{kind}` and `condasync_served_requests_total{kind}`. */
-export type ServedKind = 'package' | 'repodata' | 'shard' | 'other';
+export type ServedKind = 'package' | 'repodata' | 'shard' | 'installer' | 'other';
 
 /** Job states reported by `condasync_queue_jobs{queue,state}`. */
 const QUEUE_STATES = [

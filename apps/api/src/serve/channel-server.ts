@@ -8,6 +8,7 @@ import metricsPlugin from '../plugins/metrics.ts';
 import storePlugin from '../plugins/store.ts';
 import condaRoutes from '../routes/conda/index.ts';
 import { rewriteTokenUrl } from '../routes/conda/token-url.ts';
+import downloadsRoutes from '../routes/downloads/index.ts';
 import { logAccess } from './access-log.ts';
 import { ChannelFoldersStore } from './channel-folders-store.ts';
 
@@ -69,5 +70,8 @@ export function buildChannelServer(options: ChannelServerOptions): FastifyInstan
   app.register(authPlugin, { config, servesApi: false });
   app.register(storePlugin, { config, store: () => new ChannelFoldersStore(options.channels) });
   app.register(condaRoutes);
+  // A mirror folder's installers (fetch_installers) sit in its downloads/; the first folder's are served.
+  const [first] = options.channels.keys();
+  if (first !== undefined) app.register(downloadsRoutes, { keyPrefix: `${first}/` });
   return app;
 }

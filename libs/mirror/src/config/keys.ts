@@ -63,11 +63,14 @@ export const SYNC_CONFIG_KEY_TABLE = {
     schema: booleanSchema,
     default: false,
     typeText: 'boolean',
-    doc: 'Also mirror the installer folders in `dir_names` from `remote_url`.',
+    doc:
+      'Also mirror the installer folders in `dir_names` from `remote_url` (`<remote_url><dir>/`, e.g. ' +
+      "Anaconda's `archive/` and `miniconda/`) into the store's `downloads/<dir>/`, served at " +
+      "`/downloads/<dir>/`. Each file is verified against the SHA256 the folder's index page lists; rows " +
+      'without one are skipped and reported. Needs an http(s) `remote_url`. See Installers below.',
     casSync:
       "cas-sync defaulted to `true`. condasync defaults to `false`: Anaconda's `archive/` holds every installer ever " +
       'published (hundreds of GB), and conda-forge-style upstreams have no such folder.',
-    notYet: 'mirror installer folders',
   },
   repodata_source: {
     origin: 'cas-sync',
@@ -84,9 +87,10 @@ export const SYNC_CONFIG_KEY_TABLE = {
     schema: { type: nullable('array'), items: { type: 'string', pattern: PATH_SEGMENT_PATTERN } },
     default: frozenList(['archive']),
     typeText: 'list of folder names',
-    doc: 'Installer folders fetched from `remote_url/<name>/` when `fetch_installers` is on (e.g. `archive`, `miniconda`).',
+    doc:
+      'Installer folders fetched from `remote_url/<name>/` when `fetch_installers` is on (e.g. `archive`, ' +
+      '`miniconda`). Each is one path segment.',
     casSync: 'Same.',
-    notYet: 'mirror installer folders',
     inline: true,
   },
   server_log_dir: {

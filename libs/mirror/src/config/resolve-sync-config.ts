@@ -1,6 +1,7 @@
 import { type ConfigProblem, MirrorError, MirrorErrorCode } from '../errors.ts';
 import { checkRemoteUrl, redactUrl, resolveChannelEntry } from './channel-url.ts';
 import { DEFAULT_CHANNEL_NAMES, frozenList } from './defaults.ts';
+import { installerConfigProblems } from './installer-checks.ts';
 import { keySpec, SYNC_CONFIG_DEFAULTS } from './keys.ts';
 import { boundedProblems, describeValue, schemaProblems } from './schema-problems.ts';
 import type { EnvironmentConfig, FilterEntry, SyncConfig } from './types.ts';
@@ -185,6 +186,15 @@ function normalise(input: Record<string, unknown>, problems: ConfigProblem[]): S
     report('delta_dir', 'is required when delta is true (the folder the new packages are written to)');
   }
 
+  const fetchInstallers = bool(input['fetch_installers'], defaults.fetch_installers);
+  const dirNames = Array.isArray(input['dir_names'])
+    ? frozenList([...new Set(strings(input['dir_names']))])
+    : defaults.dir_names;
+  if (fetchInstallers) {
+    for (const problem of installerConfigProblems(remoteUrl, dirNames, input))
+      report(problem.path, problem.message);
+  }
+
   let logLevel = defaults.log_level;
   if (typeof input['log_level'] === 'string' || typeof input['log_level'] === 'number') {
     const checked = checkLogLevel(input['log_level']);
@@ -213,10 +223,8 @@ function normalise(input: Record<string, unknown>, problems: ConfigProblem[]): S
     verify_checksum: bool(input['verify_checksum'], defaults.verify_checksum),
     delta,
     delta_dir: deltaDir,
-    fetch_installers: bool(input['fetch_installers'], defaults.fetch_installers),
-    dir_names: Array.isArray(input['dir_names'])
-      ? frozenList([...new Set(strings(input['dir_names']))])
-      : defaults.dir_names,
+    fetch_installers: fetchInstallers,
+    dir_names: dirNames,
     repodata_source: repodataSource,
     log_level: logLevel,
     log_dir: text(input['log_dir'], 'log_dir', report),

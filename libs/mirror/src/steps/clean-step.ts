@@ -1,5 +1,7 @@
 import { SHARD_FILE_SUFFIX } from '@condasync/conda';
 import { dropOlderGenerations } from '../generations/record.ts';
+import { cleanInstallers } from '../installers/installer-clean.ts';
+import { DOWNLOADS_FOLDER } from '../installers/installer-layout.ts';
 import { listedByRepodata, listedByShards, referencedShards } from './clean-published.ts';
 import { SHARDS_FOLDER } from './finalize/shards.ts';
 import { planStep } from './plan-step.ts';
@@ -7,10 +9,11 @@ import type { SyncRun } from './sync-run.ts';
 
 /** One file `clean` deletes (or, in a dry run, would delete), relative to its subdir. */
 export interface CleanFile {
+  /** The subdir, or `downloads/<dir>` for an installer (relative to the store's root, not the channel). */
   subdir: string;
   /** `foo-1.0-0.conda`, or `shards/<sha256>.msgpack.zst` for a shard. */
   filename: string;
-  kind: 'package' | 'shard';
+  kind: 'package' | 'shard' | 'installer';
   size: number;
 }
 
@@ -38,6 +41,7 @@ export interface CleanReport {
  * sync would free only after the grace period (docs/design.md §5, invariant 4) — package files
  * the config no longer selects or upstream removed, and shard files the published shard index no
  * longer references. "Selected" is what the sync's own plan step computes, against upstream.
+ * With `fetch_installers`, also the installers of folders `dir_names` dropped or upstream removed.
  * A file that any published repodata.json, current_repodata.json or referenced shard still lists
  * is never deleted (invariant 1): the listing is read just before deleting. The deletion countdown
  * files are left as they are: a sync keeps only entries for files it still finds unlisted.
@@ -89,6 +93,10 @@ export async function cleanStep(run: SyncRun, options: { dryRun: boolean }): Pro
       }
     }
     files.push(...doomed);
+  }
+  for (const installer of await cleanInstallers(run, options)) {
+    const { dir, filename, size } = installer;
+    files.push({ subdir: `${DOWNLOADS_FOLDER}/${dir}`, filename, kind: 'installer', size });
   }
   if (!options.dryRun && files.length > 0)
     run.logger.info({ deleted: files.length }, 'clean deleted unselected files');
