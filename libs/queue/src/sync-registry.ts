@@ -7,6 +7,7 @@ import { DEFAULT_QUEUE_PREFIX } from './queues.ts';
 import {
   type CollisionView,
   type FailureView,
+  type InstallerDirView,
   type SubdirProgress,
   type SyncStatus,
   type SyncView,
@@ -70,7 +71,7 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if status == false or status == 'succeeded' or status == 'partial' or status == 'failed' or status == 'cancelled' then
   return 0
 end
-local failed = tonumber(redis.call('HGET', KEYS[1], 'failed') or '0')
+local failed = tonumber(redis.call('HGET', KEYS[1], 'failed') or '0') + tonumber(redis.call('HGET', KEYS[1], 'installersFailed') or '0')
 redis.call('HSET', KEYS[1], 'status', failed > 0 and 'partial' or 'succeeded', 'finishedAt', ARGV[1], 'updatedAt', ARGV[1])
 return 1
 `;
@@ -336,6 +337,19 @@ export class SyncRegistry {
   }
 
   /**
+   * Records what the installers step did (fetch_installers). Failed installers and unreadable
+   * folders make the sync `partial` when it completes, as failed packages do.
+   */
+  async recordInstallers(id: string, dirs: readonly InstallerDirView[]): Promise<void> {
+    const failed = dirs.reduce((n, dir) => n + dir.failed.length + (dir.error === undefined ? 0 : 1), 0);
+    await this.#redis.hset(this.#sync(id), {
+      installers: JSON.stringify(dirs),
+      installersFailed: failed,
+      updatedAt: new Date().toISOString(),
+    });
+  }
+
+  /**
    * Ends a sync whose every subdir is published: `partial` when some package failed, `succeeded`
    * otherwise. Called last, so a sync reads as ended only once its channel is complete. A failed or
    * cancelled sync keeps its status. Returns true when this call ended it.
@@ -416,6 +430,9 @@ export class SyncRegistry {
       subdirs,
       failures,
       collisions: { total: num(hash['collisions']), first: collisions },
+      ...(hash['installers'] === undefined
+        ? {}
+        : { installers: JSON.parse(hash['installers']) as InstallerDirView[] }),
     };
   }
 

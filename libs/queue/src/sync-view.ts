@@ -74,6 +74,30 @@ export const CollisionViewSchema = Type.Object({
   dropped: Type.String({ description: 'The later channel that offered the same filename.' }),
 });
 export type CollisionView = Static<typeof CollisionViewSchema>;
+/** One installer folder of a sync with `fetch_installers: true` (libs/mirror's InstallerDirReport). */
+export const InstallerDirViewSchema = Type.Object({
+  dir: Type.String({ description: 'The folder of dir_names, served at /downloads/<dir>/.' }),
+  listed: count('Rows of upstream’s index page with a sha256.'),
+  present: count('Already stored with that sha256: not fetched again.'),
+  downloaded: count(),
+  downloadedBytes: count(),
+  skipped: Type.Array(Type.Object({ filename: Type.String(), reason: Type.String() }), {
+    description: 'Rows that cannot be verified (no sha256, odd name or size): not mirrored.',
+  }),
+  failed: Type.Array(Type.Object({ filename: Type.String(), code: Type.String(), reason: Type.String() })),
+  toRemove: Type.Array(Type.Object({ filename: Type.String(), size: count() }), {
+    description: 'Stored files upstream’s page no longer lists (deleted after the grace period).',
+  }),
+  deleted: count(),
+  pendingDeletion: count(),
+  error: Type.Optional(
+    Type.Object(
+      { code: Type.String(), reason: Type.String() },
+      { description: 'The page could not be read.' },
+    ),
+  ),
+});
+export type InstallerDirView = Static<typeof InstallerDirViewSchema>;
 
 export const SyncViewSchema = Type.Object(
   {
@@ -101,6 +125,12 @@ export const SyncViewSchema = Type.Object(
           'Filenames that several of the merged `channels` offer, found by the plan: `total`, and the first ' +
           '50 with both sources. The first channel listed wins.',
       },
+    ),
+    installers: Type.Optional(
+      Type.Array(InstallerDirViewSchema, {
+        description:
+          '`fetch_installers: true` only, once the installer folders were mirrored (after the packages).',
+      }),
     ),
   },
   { description: 'A sync and its progress. Tokens never appear in it.' },

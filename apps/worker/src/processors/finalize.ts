@@ -1,4 +1,10 @@
-import { finishChannelStep, publishSubdirStep, readStagedMeta, readStagedRecords } from '@condasync/mirror';
+import {
+  finishChannelStep,
+  installersStep,
+  publishSubdirStep,
+  readStagedMeta,
+  readStagedRecords,
+} from '@condasync/mirror';
 import { type FinalizeJobData, TERMINAL_STATUSES } from '@condasync/queue';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { noticeSender } from '../publish-notices.ts';
@@ -43,6 +49,18 @@ export function finalizeProcessor(services: WorkerServices) {
       // which is safe: every part of the end is idempotent. Its status changes last, so a sync
       // reads as ended only once channeldata is written and the channel is free.
       if (remaining === 0) {
+        // Installer folders (fetch_installers) last, once the packages are published: a retry
+        // of this job skips the installers already stored. The channel stays the sync's meanwhile.
+        const keepLock = setInterval(
+          () => void lifecycle.refreshChannel(channel, syncId).catch(() => {}),
+          60_000,
+        );
+        try {
+          const installers = await installersStep(run, { dryRun: false });
+          if (installers !== null) await registry.recordInstallers(syncId, installers.dirs);
+        } finally {
+          clearInterval(keepLock);
+        }
         await finishChannelStep(run, { stagedAs: syncId });
         await announce({ channel });
         await lifecycle.releaseChannel(channel, syncId);

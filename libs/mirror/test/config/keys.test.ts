@@ -9,46 +9,22 @@ import {
   SYNC_CONFIG_KEYS,
   syncConfigJsonSchema,
 } from '../../src/config/index.ts';
-import { configProblems, problemAt } from './config-test-helpers.ts';
-
-/** A value for each key not supported yet that asks for something. */
-const ASKING_VALUES: Readonly<Record<string, unknown>> = {
-  fetch_installers: true,
-  dir_names: ['miniconda'],
-};
 
 describe('the key table', () => {
-  const notYet = SYNC_CONFIG_KEYS.filter((key) => keySpec(key).notYet !== undefined);
-
-  test('marks exactly the keys condasync does not act on yet', () => {
-    assert.deepEqual([...notYet].sort(), Object.keys(ASKING_VALUES).sort());
-  });
-
-  test('a key not supported yet is refused at any value but its default, naming the key', () => {
-    for (const key of notYet) {
-      const problems = configProblems(() => resolveSyncConfig({ [key]: ASKING_VALUES[key] }));
-      assert.match(
-        problemAt(problems, key),
-        new RegExp(`^'${key}' is not supported yet: condasync cannot `),
-        key,
-      );
-      assert.match(problemAt(problems, key), /remove it or set it to /, key);
-    }
-  });
-
-  test('a YAML config setting them gets every one reported at once', () => {
-    const problems = configProblems(() =>
-      parseSyncConfig('fetch_installers: true\ndir_names: [miniconda]\n'),
-    );
+  test('marks no key as not supported yet (fetch_installers and dir_names, the last ones, now work)', () => {
     assert.deepEqual(
-      problems.map((problem) => problem.path),
-      ['fetch_installers', 'dir_names'],
+      SYNC_CONFIG_KEYS.filter((key) => keySpec(key).notYet !== undefined),
+      [],
     );
   });
 
-  test('--show-config of the defaults loads back, keys not supported yet included', () => {
+  test('fetch_installers and dir_names are accepted, with their defaults printed by --show-config', () => {
+    const config = parseSyncConfig('fetch_installers: true\ndir_names: [miniconda, archive, miniconda]\n');
+    assert.equal(config.fetch_installers, true);
+    assert.deepEqual(config.dir_names, ['miniconda', 'archive']);
     const rendered = renderSyncConfig(resolveSyncConfig({}));
-    for (const key of notYet) assert.match(rendered, new RegExp(`^${key}: `, 'm'));
+    assert.match(rendered, /^fetch_installers: false$/m);
+    assert.match(rendered, /^dir_names: \[archive\]$/m);
     assert.deepEqual(parseSyncConfig(rendered), resolveSyncConfig({}));
   });
 
@@ -64,12 +40,6 @@ describe('the key table', () => {
         assert.equal(Object.hasOwn(property, 'default'), false, key);
       }
       assert.equal(typeof property.description, 'string', key);
-    }
-  });
-
-  test('the schema describes keys not supported yet as such', () => {
-    for (const key of notYet) {
-      assert.match(String(syncConfigJsonSchema.properties[key].description), /^Not supported yet\. /, key);
     }
   });
 

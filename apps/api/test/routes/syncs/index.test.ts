@@ -154,18 +154,23 @@ describe('POST /v1/syncs', () => {
     );
   });
 
-  it('refuses keys not supported yet (fetch_installers, …), naming each', async () => {
-    const response = await t.app.inject(
-      yaml(`channels: [${PUBLIC_IP_CHANNEL}]\nfetch_installers: true\ndir_names: [miniconda]\n`),
+  it('accepts fetch_installers from a public remote_url, and refuses a loopback one naming remote_url', async () => {
+    const accepted = await t.app.inject(
+      yaml(
+        `channels: [${PUBLIC_IP_CHANNEL}]\nremote_url: https://1.1.1.1/\ndest_channel: installers-a\nfetch_installers: true\ndir_names: [miniconda]\n`,
+      ),
     );
-    assert.equal(response.statusCode, 400);
-    const { error } = response.json();
-    assert.equal(error.code, 'CONFIG_INVALID');
+    assert.equal(accepted.statusCode, 202, accepted.body);
+    const refused = await t.app.inject(
+      yaml(`channels: [${PUBLIC_IP_CHANNEL}]\nremote_url: http://127.0.0.1:9/\nfetch_installers: true\n`),
+    );
+    assert.equal(refused.statusCode, 400);
+    const { error } = refused.json();
+    assert.equal(error.code, 'UPSTREAM_NOT_ALLOWED');
     assert.deepEqual(
       error.details.map((d: { path: string }) => d.path),
-      ['fetch_installers', 'dir_names'],
+      ['remote_url'],
     );
-    assert.match(error.details[0].message, /not supported yet/);
   });
 
   it('refuses delta_dir (a folder of the client), naming the key', async () => {
