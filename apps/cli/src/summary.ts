@@ -50,6 +50,7 @@ export function renderSummary(report: SyncReport): string {
     );
     for (const f of notRetried) lines.push(`${failureLine(f)} (since ${f.notRetried!.since})`);
   }
+  lines.push(...installerLines(report));
   if (report.rejected.length > 0) {
     lines.push(`${report.rejected.length} upstream record(s) were refused as invalid:`);
     for (const r of report.rejected.slice(0, 20)) lines.push(`  ${r.subdir} (${r.channel}): ${r.reason}`);
@@ -70,6 +71,34 @@ export function renderSummary(report: SyncReport): string {
 
 function failureLine(f: SyncReport['failures'][number]): string {
   return f.reason.includes(f.filename) ? `  ${f.reason}` : `  ${f.subdir}/${f.filename}: ${f.reason}`;
+}
+
+/** One line per installer folder (fetch_installers), then what was skipped or failed and why. */
+function installerLines(report: SyncReport): string[] {
+  const lines: string[] = [];
+  for (const dir of report.installers?.dirs ?? []) {
+    const where = `downloads/${dir.dir}/`;
+    if (dir.error !== undefined) {
+      lines.push(`Installers ${where}: not mirrored: ${dir.error.reason}`);
+      continue;
+    }
+    if (report.dryRun) {
+      const adds = dir.toDownload ?? [];
+      lines.push(`Installers ${where}: would fetch ${adds.length}, ${formatBytes(sum(adds))}:`);
+      for (const a of adds) lines.push(`  + ${where}${a.filename} (${formatBytes(a.size)})`);
+      for (const r of dir.toRemove)
+        lines.push(`  - ${where}${r.filename} (${formatBytes(r.size)}, after the grace period)`);
+    } else {
+      lines.push(
+        `Installers ${where}: ${dir.listed} listed upstream, ${dir.present} present, ` +
+          `${dir.downloaded} downloaded (${formatBytes(dir.downloadedBytes)}), ${dir.failed.length} failed, ` +
+          `${dir.deleted} removed, ${dir.pendingDeletion} pending delete`,
+      );
+    }
+    for (const f of dir.failed) lines.push(`  failed: ${f.reason}`);
+    for (const s of dir.skipped) lines.push(`  skipped ${s.filename}: ${s.reason}`);
+  }
+  return lines;
 }
 
 function sum(items: ReadonlyArray<{ size: number }>): number {
