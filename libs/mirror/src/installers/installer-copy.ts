@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
-import { asMirrorError, type PackageContext } from '../steps/package.ts';
+import { asMirrorError, type PackageContext, scratchPath, spoolHashed } from '../steps/package.ts';
 import { type AttemptHistory, judgeAttempt } from '../steps/package-attempt.ts';
 import { withRetries } from '../upstream/retry.ts';
 import { type InstallerEntry, sizeAgrees } from './index-page.ts';
@@ -115,25 +112,10 @@ async function putUnknownLength(
   body: AsyncIterable<Uint8Array>,
   ctx: PackageContext,
 ): Promise<number> {
-  await mkdir(ctx.tempDir, { recursive: true });
-  const scratch = join(
-    ctx.tempDir,
-    `${process.pid}-${Math.random().toString(36).slice(2)}-${task.entry.filename}`,
-  );
+  const scratch = await scratchPath(ctx.tempDir, task.entry.filename);
   const sha256 = createHash('sha256');
-  let bytes = 0;
   try {
-    await pipeline(
-      Readable.from(body),
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          bytes += chunk.byteLength;
-          sha256.update(chunk);
-          yield chunk;
-        }
-      },
-      createWriteStream(scratch),
-    );
+    const bytes = await spoolHashed(body, scratch, [sha256]);
     const where = `${task.dir}/${task.entry.filename}`;
     if (!sizeAgrees(task.entry.size, bytes)) {
       throw new MirrorError(

@@ -1,8 +1,8 @@
 import { MirrorError, MirrorErrorCode } from '../errors.ts';
 import { applyDeletionGrace } from '../steps/deletions.ts';
-import type { PackageContext } from '../steps/package.ts';
+import { packageContext } from '../steps/package-step.ts';
 import { runPool } from '../steps/run-pool.ts';
-import { downloadLimitsOf, graceMsOf, type SyncRun, scratchDirOf } from '../steps/sync-run.ts';
+import { downloadLimitsOf, graceMsOf, type SyncRun } from '../steps/sync-run.ts';
 import { checkStoredFile } from '../steps/verify-stored.ts';
 import type { SyncReport } from '../sync-report.ts';
 import { redactUrl } from '../upstream/redaction.ts';
@@ -131,7 +131,7 @@ async function mirrorInstallerDir(run: SyncRun, dir: string, dryRun: boolean): P
     return report;
   }
 
-  const ctx = installerContext(run);
+  const ctx = packageContext(run);
   const fetched = new Set<string>();
   await runPool(missing, Math.min(run.config.concurrency, MAX_PARALLEL_INSTALLERS), async (entry) => {
     const task = {
@@ -225,17 +225,6 @@ async function storedCopyMatches(run: SyncRun, dir: string, entry: InstallerEntr
     run.signal,
   );
   return check.status === 'ok';
-}
-
-function installerContext(run: SyncRun): PackageContext {
-  return {
-    store: run.store,
-    http: run.http,
-    logger: run.logger,
-    tempDir: scratchDirOf(run),
-    limits: downloadLimitsOf(run.config),
-    ...(run.signal ? { signal: run.signal } : {}),
-  };
 }
 
 async function publishListing(run: SyncRun, dir: string, entries: InstallerEntry[]): Promise<void> {

@@ -60,7 +60,8 @@ export function packageTask(
   return task;
 }
 
-function packageContext(run: SyncRun): PackageContext {
+/** What a copy needs of the run: the store, the upstream client, the limits and a scratch folder. */
+export function packageContext(run: SyncRun): PackageContext {
   return {
     store: run.store,
     http: run.http,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -97,24 +97,11 @@ async function putMd5Only(
   body: AsyncIterable<Uint8Array>,
   ctx: PackageContext,
 ): Promise<void> {
-  await mkdir(ctx.tempDir, { recursive: true });
-  const scratch = join(ctx.tempDir, `${process.pid}-${Math.random().toString(36).slice(2)}-${task.filename}`);
+  const scratch = await scratchPath(ctx.tempDir, task.filename);
   const sha256 = createHash('sha256');
   const md5 = createHash('md5');
-  let bytes = 0;
   try {
-    await pipeline(
-      Readable.from(body),
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          bytes += chunk.byteLength;
-          sha256.update(chunk);
-          md5.update(chunk);
-          yield chunk;
-        }
-      },
-      createWriteStream(scratch),
-    );
+    const bytes = await spoolHashed(body, scratch, [sha256, md5]);
     if (bytes !== task.size) {
       throw new MirrorError(
         MirrorErrorCode.SizeMismatch,
@@ -136,6 +123,36 @@ async function putMd5Only(
   } finally {
     await rm(scratch, { force: true });
   }
+}
+
+/** A fresh scratch file name in `tempDir` (created) for a download of `filename`. */
+export async function scratchPath(tempDir: string, filename: string): Promise<string> {
+  await mkdir(tempDir, { recursive: true });
+  return join(tempDir, `${process.pid}-${Math.random().toString(36).slice(2)}-${filename}`);
+}
+
+/**
+ * Streams `body` into the file `path`, feeding every chunk to `hashes` on the way, for bytes that
+ * must be checked before the store sees them. Returns the byte count.
+ */
+export async function spoolHashed(
+  body: AsyncIterable<Uint8Array>,
+  path: string,
+  hashes: readonly Hash[],
+): Promise<number> {
+  let bytes = 0;
+  await pipeline(
+    Readable.from(body),
+    async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        bytes += chunk.byteLength;
+        for (const hash of hashes) hash.update(chunk);
+        yield chunk;
+      }
+    },
+    createWriteStream(path),
+  );
+  return bytes;
 }
 
 /** Any failure of one copy attempt as a MirrorError, keeping upstream errors hidden in causes. */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FsObjectStore, type ObjectStore } from '@condasync/storage';
@@ -29,13 +31,13 @@ async function startUpstream(dir: string): Promise<Upstream> {
   return { server: await startFixtureUpstream({ root }), root };
 }
 
-function installerConfig(upstream: Upstream, mirror: string, extra: Record<string, unknown> = {}) {
+function installerConfig(remoteUrl: string, mirror: string, extra: Record<string, unknown> = {}) {
   return testConfig({
     channels: [`file://${testRecipes}`],
     platforms: [],
     pkg_list: ['dependency'],
     mirror_dir: mirror,
-    remote_url: upstream.server.url,
+    remote_url: remoteUrl,
     fetch_installers: true,
     dir_names: ['archive', 'miniconda'],
     ...extra,
@@ -66,7 +68,7 @@ describe('installers step (fetch_installers)', () => {
     const upstream = await startUpstream(join(dir, 'a'));
     const mirror = join(dir, 'a', 'mirror');
     try {
-      const config = installerConfig(upstream, mirror);
+      const config = installerConfig(upstream.server.url, mirror);
       const dry = await syncInto(mirror, join(dir, 'a', 'work'), config, { dryRun: true });
       assert.deepEqual(
         dirReport(dry, 'archive').toDownload?.map((f) => f.filename),
@@ -98,19 +100,14 @@ describe('installers step (fetch_installers)', () => {
         }
       }
       assert.ok(report.subdirs.find((s) => s.subdir === 'noarch')!.published > 0, 'packages mirrored too');
-      const store = new FsObjectStore({ root: mirror });
-      try {
-        const listing = await readInstallerListing(store, 'miniconda');
-        assert.deepEqual(
-          listing?.files.map((f) => [f.filename, f.size]),
-          [
-            [MINICONDA[0], 2250],
-            [MINICONDA[1], 2658],
-          ],
-        );
-      } finally {
-        await store.close();
-      }
+      const listing = await listingOf(mirror, 'miniconda');
+      assert.deepEqual(
+        listing?.files.map((f) => [f.filename, f.size]),
+        [
+          [MINICONDA[0], 2250],
+          [MINICONDA[1], 2658],
+        ],
+      );
 
       upstream.server.resetCounts();
       const again = await syncInto(mirror, join(dir, 'a', 'work'), config);
@@ -127,7 +124,11 @@ describe('installers step (fetch_installers)', () => {
     const mirror = join(dir, 'b', 'mirror');
     try {
       upstream.server.setFault(`archive/${ARCHIVE[0]}`, { type: 'corrupt' });
-      const report = await syncInto(mirror, join(dir, 'b', 'work'), installerConfig(upstream, mirror));
+      const report = await syncInto(
+        mirror,
+        join(dir, 'b', 'work'),
+        installerConfig(upstream.server.url, mirror),
+      );
       assert.equal(report.status, 'partial');
       const archive = dirReport(report, 'archive');
       assert.equal(archive.downloaded, 1);
@@ -146,17 +147,12 @@ describe('installers step (fetch_installers)', () => {
       assert.deepEqual(await readdir(join(mirror, 'downloads', 'archive')), [ARCHIVE[1]]);
       const leftovers = await readdir(join(mirror, '.condasync', 'fs-store', 'tmp')).catch(() => []);
       assert.deepEqual(leftovers, [], 'no temp file left behind');
-      const store = new FsObjectStore({ root: mirror });
-      try {
-        const listing = await readInstallerListing(store, 'archive');
-        assert.deepEqual(
-          listing?.files.map((f) => f.filename),
-          [ARCHIVE[1]],
-          'listed means present and verified',
-        );
-      } finally {
-        await store.close();
-      }
+      const listing = await listingOf(mirror, 'archive');
+      assert.deepEqual(
+        listing?.files.map((f) => f.filename),
+        [ARCHIVE[1]],
+        'listed means present and verified',
+      );
     } finally {
       await upstream.server.close();
     }
@@ -168,7 +164,7 @@ describe('installers step (fetch_installers)', () => {
     let clock = Date.parse('2026-01-01T00:00:00Z');
     const now = () => clock;
     try {
-      const config = installerConfig(upstream, mirror, { grace_period_hours: 24 });
+      const config = installerConfig(upstream.server.url, mirror, { grace_period_hours: 24 });
       await syncInto(mirror, join(dir, 'c', 'work'), config, { now });
       const indexPath = join(upstream.root, 'miniconda', 'index.html');
       const page = await readFile(indexPath, 'utf8');
@@ -186,20 +182,15 @@ describe('installers step (fetch_installers)', () => {
         MINICONDA,
         'kept in grace',
       );
-      const store = new FsObjectStore({ root: mirror });
-      try {
-        assert.deepEqual(
-          (await readInstallerListing(store, 'miniconda'))?.files.map((f) => f.filename),
-          [MINICONDA[1]],
-          'the listing drops it at once',
-        );
-      } finally {
-        await store.close();
-      }
+      assert.deepEqual(
+        (await listingOf(mirror, 'miniconda'))?.files.map((f) => f.filename),
+        [MINICONDA[1]],
+        'the listing drops it at once',
+      );
 
       // clean lists it with its size (a dry run deletes nothing), and dir_names dropping a folder
       // makes its installers unselected too.
-      const narrowed = installerConfig(upstream, mirror, { dir_names: ['miniconda'] });
+      const narrowed = installerConfig(upstream.server.url, mirror, { dir_names: ['miniconda'] });
       const dry = await runClean(mirror, join(dir, 'c', 'work'), narrowed, true);
       assert.deepEqual(
         dry.files.filter((f) => f.kind === 'installer').map((f) => [f.subdir, f.filename, f.size]),
@@ -222,16 +213,7 @@ describe('installers step (fetch_installers)', () => {
         ARCHIVE,
       );
       assert.deepEqual(await readdir(join(mirror, 'downloads', 'archive')).catch(() => []), []);
-      const cleanedStore = new FsObjectStore({ root: mirror });
-      try {
-        assert.equal(
-          await readInstallerListing(cleanedStore, 'archive'),
-          null,
-          'no listing of a dropped folder',
-        );
-      } finally {
-        await cleanedStore.close();
-      }
+      assert.equal(await listingOf(mirror, 'archive'), null, 'no listing of a dropped folder');
     } finally {
       await upstream.server.close();
     }
@@ -241,7 +223,7 @@ describe('installers step (fetch_installers)', () => {
     const upstream = await startUpstream(join(dir, 'd'));
     const mirror = join(dir, 'd', 'mirror');
     try {
-      const config = installerConfig(upstream, mirror);
+      const config = installerConfig(upstream.server.url, mirror);
       await syncInto(mirror, join(dir, 'd', 'work'), config);
       await writeFile(join(upstream.root, 'archive', 'index.html'), '<html><body>Maintenance</body></html>');
       const report = await syncInto(mirror, join(dir, 'd', 'work'), config, {
@@ -256,12 +238,54 @@ describe('installers step (fetch_installers)', () => {
     }
   });
 
+  test('an upstream that streams without Content-Length: spooled, checked against the page, then stored', async () => {
+    const mirror = join(dir, 'f', 'mirror');
+    // Chunked transfer encoding, as some proxies and CDNs answer: the size is known only at the end.
+    const server = createServer((request, response) => {
+      const relPath = decodeURIComponent(request.url ?? '/').replace(/^\/+/, '');
+      const file = relPath.endsWith('/') ? `${relPath}index.html` : relPath;
+      readFile(join(fixtures, file)).then(
+        (bytes) => {
+          response.writeHead(200);
+          const tampered = file.endsWith(MINICONDA[0]!) ? Buffer.concat([bytes, Buffer.from('#')]) : bytes;
+          response.write(tampered.subarray(0, 100));
+          response.end(tampered.subarray(100));
+        },
+        () => response.writeHead(404).end(),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const report = await syncInto(
+        mirror,
+        join(dir, 'f', 'work'),
+        installerConfig(url, mirror, { dir_names: ['miniconda'] }),
+      );
+      const miniconda = dirReport(report, 'miniconda');
+      assert.equal(miniconda.downloaded, 1);
+      assert.deepEqual(
+        miniconda.failed.map((f) => [f.filename, f.code]),
+        [[MINICONDA[0], 'SIZE_MISMATCH']],
+        'one byte more than the exact size the page lists',
+      );
+      assert.equal(
+        await sha256File(join(mirror, 'downloads', 'miniconda', MINICONDA[1]!)),
+        await sha256File(join(fixtures, 'miniconda', MINICONDA[1]!)),
+      );
+      assert.deepEqual(await readdir(join(mirror, 'downloads', 'miniconda')), [MINICONDA[1]]);
+      assert.deepEqual(await readdir(join(dir, 'f', 'work', 'tmp')), [], 'no scratch file left');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   test('into S3: stored with the page’s sha256 (the store checks it), and not fetched again', async () => {
     const upstream = await startUpstream(join(dir, 'e'));
     const { bucket } = await createTestBucket('installers');
     const openStore = (): ObjectStore => testS3Store(bucket);
     try {
-      const config = installerConfig(upstream, join(dir, 'e', 'unused'));
+      const config = installerConfig(upstream.server.url, join(dir, 'e', 'unused'));
       const report = await syncInto(join(dir, 'e', 'unused'), join(dir, 'e', 'work'), config, {
         store: openStore(),
       });
@@ -285,6 +309,16 @@ describe('installers step (fetch_installers)', () => {
     }
   });
 });
+
+/** The folder's listing as the installers step left it in the mirror folder. */
+async function listingOf(mirror: string, dir: string) {
+  const store = new FsObjectStore({ root: mirror });
+  try {
+    return await readInstallerListing(store, dir);
+  } finally {
+    await store.close();
+  }
+}
 
 async function runClean(
   mirror: string,
