@@ -5,6 +5,8 @@ export {
   readArchiveInfo,
   recordFromIndexJson,
 } from './index-record.ts';
+export { buildIndexRecordFromFile } from './index-record-file.ts';
+export { IndexRecordPool } from './index-record-pool.ts';
 export { readCondaArchiveInfo } from './read-conda-archive.ts';
 export { readTarBz2ArchiveInfo } from './read-tar-bz2-archive.ts';
 export {

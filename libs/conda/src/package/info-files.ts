@@ -53,7 +53,11 @@ function checkEntry(entry: TarEntry, seen: Set<string>, what: string): void {
 
 /**
  * Reads entries until index.json, about.json, run_exports.json and paths.json have all been seen
- * (then stops, like conda-index) or the archive ends. paths.json is only measured, never read.
+ * (then stops, like conda-index), or until the first member outside info/ once index.json has
+ * been seen, or the end. conda-build and conda-package-handling write info/ first, so that member
+ * means the rest is payload: most packages have no run_exports.json, and conda-index would
+ * decompress their whole payload looking for it. (A .conda's info tarball holds only info/.)
+ * paths.json is only measured, never read.
  */
 export async function collectInfoFiles(tar: TarReader, what: string): Promise<InfoFiles> {
   const seen = new Set<string>();
@@ -61,6 +65,7 @@ export async function collectInfoFiles(tar: TarReader, what: string): Promise<In
   const found: Partial<InfoFiles> = {};
   for (let entry = await tar.next(); entry !== null; entry = await tar.next()) {
     checkEntry(entry, seen, what);
+    if (indexJson !== undefined && !isInInfo(entry.path)) break;
     if (!WANTED.has(entry.path)) continue;
     if (entry.path === PATHS_JSON) {
       found.pathsJsonSize = entry.size;

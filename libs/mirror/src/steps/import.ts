@@ -1,10 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   applyPatchInstructions,
   artifactFormatOf,
-  buildIndexRecord,
+  buildIndexRecordFromFile,
+  IndexRecordPool,
   type PackageRecordJson,
   parseRepodata,
   type RepodataHeader,
@@ -27,10 +29,17 @@ export interface ImportOptions {
   zstdLevel: number;
   /** Archives read, and packages stored, at once (default 8). */
   concurrency?: number;
+  /**
+   * Worker threads that read archives (decompress their info files, hash every byte). Default:
+   * one per core for a subdir of at least 64 archives, else 0 (read in this thread: starting
+   * threads costs more than a few archives do).
+   */
+  indexThreads?: number;
   signal?: AbortSignal;
 }
 
 const DEFAULT_IMPORT_CONCURRENCY = 8;
+const THREADED_INDEX_MIN_ARCHIVES = 64;
 
 export interface ImportedSubdir {
   subdir: string;
@@ -123,11 +132,21 @@ async function importSubdir(subdir: string, options: ImportOptions): Promise<Imp
     }
   } else if (files.length > 0) {
     recordsFrom = 'archives';
-    // Read in parallel (each archive is mostly waiting on the disk), applied in folder order.
-    const outcomes = await inParallel(files, concurrency, async (filename) => {
-      const built = await buildIndexRecord(filename, createReadStream(join(dir, filename)), subdir);
-      return built.record;
-    });
+    // Read in parallel (on every core, and overlapping disk reads), applied in folder order.
+    const threads =
+      options.indexThreads ?? (files.length >= THREADED_INDEX_MIN_ARCHIVES ? availableParallelism() : 0);
+    const pool = threads > 0 ? new IndexRecordPool(threads) : undefined;
+    let outcomes: Array<Outcome<PackageRecordJson>>;
+    try {
+      outcomes = await inParallel(files, Math.max(concurrency, 4 * threads), async (filename) => {
+        const path = join(dir, filename);
+        const built = await (pool?.build(path, filename, subdir) ??
+          buildIndexRecordFromFile(path, filename, subdir));
+        return built.record;
+      });
+    } finally {
+      await pool?.close();
+    }
     for (const [index, filename] of files.entries()) {
       const outcome = outcomes[index]!;
       if ('value' in outcome) records.set(filename, outcome.value);
