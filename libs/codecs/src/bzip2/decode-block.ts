@@ -7,6 +7,8 @@ const MIN_GROUPS = 2;
 const SYMBOLS_PER_GROUP = 50;
 /** bzip2 1.0.8 reads up to 32767 selectors but uses at most this many (CVE-2019-12900). */
 const MAX_USED_SELECTORS = 18002;
+/** Move-to-front shifts up to this rank are done by a loop, longer ones by copyWithin. */
+const MTF_LOOP_MAX_RANK = 32;
 
 /** One decoded block, before the inverse Burrows-Wheeler transform is walked. */
 export interface Bzip2Block {
@@ -182,7 +184,9 @@ export function decodeBlock(bits: Bzip2BitReader, tt: Int32Array): Bzip2Block {
     if (symbol === endOfBlock) break;
     const rank = symbol - 1;
     const index = moveToFront[rank]!;
-    moveToFront.copyWithin(1, 0, rank);
+    // Most ranks are small: a loop beats calling copyWithin, which cost a third of the decoding.
+    if (rank < MTF_LOOP_MAX_RANK) for (let i = rank; i > 0; i--) moveToFront[i] = moveToFront[i - 1]!;
+    else moveToFront.copyWithin(1, 0, rank);
     moveToFront[0] = index;
     if (length >= capacity) fail('block longer than the block size');
     const byte = symbolToByte[index]!;
