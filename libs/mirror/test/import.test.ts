@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FsObjectStore } from '@condasync/storage';
@@ -15,7 +15,7 @@ import {
   testRecipes,
 } from './sync-helpers.ts';
 
-async function runImport(sourceDir: string, mirrorDir: string, workDir: string) {
+async function runImport(sourceDir: string, mirrorDir: string, workDir: string, indexThreads?: number) {
   const store = new FsObjectStore({ root: mirrorDir });
   try {
     return await importFolder({
@@ -25,6 +25,7 @@ async function runImport(sourceDir: string, mirrorDir: string, workDir: string) 
       tempDir: join(workDir, 'tmp'),
       logger: silentLogger,
       zstdLevel: 3,
+      ...(indexThreads === undefined ? {} : { indexThreads }),
     });
   } finally {
     await store.close();
@@ -139,6 +140,37 @@ describe('condasync import', () => {
       assert.deepEqual(published['dependent-1.0-0.conda']!['depends'], ['dependency >=1.0,<2.0a0', 'python']);
       assert.deepEqual(doc['removed'], ['versioned-2.0-0.conda']);
       await assert.rejects(readdir(join(mirror, 'noarch', 'broken-1.0-0.conda')));
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('archives read on worker threads give the same repodata, and a bad archive is named', async () => {
+    const { dir, cleanup } = await scratch('import-threads');
+    try {
+      const bundle = await bareRecipes(dir);
+      await writeFile(join(bundle, 'noarch', 'broken-1.0-0.conda'), 'not a zip at all');
+      const outputs: Array<{ result: unknown; repodata: string }> = [];
+      for (const threads of [0, 2]) {
+        const mirror = join(dir, `mirror-${threads}`);
+        const [noarch] = await runImport(bundle, mirror, dir, threads);
+        assert.equal(noarch!.published, 32, `${threads} threads`);
+        outputs.push({
+          result: noarch,
+          repodata: await readFile(join(mirror, 'noarch', 'repodata.json'), 'utf8'),
+        });
+      }
+      assert.deepEqual(outputs[1], outputs[0]);
+      assert.deepEqual((outputs[1]!.result as { rejected: unknown }).rejected, [
+        {
+          filename: 'broken-1.0-0.conda',
+          reason: (outputs[0]!.result as { rejected: Array<{ reason: string }> }).rejected[0]!.reason,
+        },
+      ]);
+      assert.match(
+        (outputs[1]!.result as { rejected: Array<{ reason: string }> }).rejected[0]!.reason,
+        /^package archive "broken-1\.0-0\.conda": /,
+      );
     } finally {
       await cleanup();
     }
