@@ -105,6 +105,24 @@ async function importSubdir(subdir: string, options: ImportOptions): Promise<Imp
   const records = new Map<string, PackageRecordJson>();
   let header: RepodataHeader | null = null;
   let recordsFrom: ImportedSubdir['recordsFrom'] = 'none';
+  const patchPath = join(dir, 'patch_instructions.json');
+  const hasPatch = await exists(patchPath);
+
+  /** Stores one package file, verified against the record that will list it. */
+  const storePackage = async (filename: string, record: PackageRecordJson): Promise<void> => {
+    const key = `${options.channelPrefix}${subdir}/${filename}`;
+    const existing = await options.store.head(key);
+    if (existing?.sha256 !== undefined && existing.sha256 === record.sha256) return;
+    if (record.sha256 === undefined) throw new Error('the record has no sha256 to verify the file against');
+    await options.store.put(key, createReadStream(join(dir, filename)), {
+      size: record.size,
+      sha256: record.sha256,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  };
+  // Without patch instructions a record read from its archive is final, so the package is stored
+  // at once: the copy overlaps the reading of other archives instead of waiting for all of them.
+  const storedEarly = new Map<string, Outcome<void>>();
 
   const repodataPath = join(dir, 'repodata.json');
   if (await exists(repodataPath)) {
@@ -142,6 +160,7 @@ async function importSubdir(subdir: string, options: ImportOptions): Promise<Imp
         const path = join(dir, filename);
         const built = await (pool?.build(path, filename, subdir) ??
           buildIndexRecordFromFile(path, filename, subdir));
+        if (!hasPatch) storedEarly.set(filename, await settle(() => storePackage(filename, built.record)));
         return built.record;
       });
     } finally {
@@ -155,8 +174,7 @@ async function importSubdir(subdir: string, options: ImportOptions): Promise<Imp
   }
 
   let patched = false;
-  const patchPath = join(dir, 'patch_instructions.json');
-  if (await exists(patchPath)) {
+  if (hasPatch) {
     const doc = applyPatchInstructions(
       splitSections(records),
       JSON.parse(await readFile(patchPath, 'utf8')) as unknown,
@@ -174,22 +192,16 @@ async function importSubdir(subdir: string, options: ImportOptions): Promise<Imp
     patched = true;
   }
 
-  // Packages first, each verified against the record that will list it.
+  // Packages first (those not stored yet), each verified against the record that will list it.
   let imported = 0;
-  const toStore = [...records];
-  const stored = await inParallel(toStore, concurrency, async ([filename, record]) => {
-    const key = `${options.channelPrefix}${subdir}/${filename}`;
-    const existing = await options.store.head(key);
-    if (existing?.sha256 !== undefined && existing.sha256 === record.sha256) return;
-    if (record.sha256 === undefined) throw new Error('the record has no sha256 to verify the file against');
-    await options.store.put(key, createReadStream(join(dir, filename)), {
-      size: record.size,
-      sha256: record.sha256,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-  });
-  for (const [index, [filename]] of toStore.entries()) {
-    const outcome = stored[index]!;
+  const toStore = [...records].filter(([filename]) => !storedEarly.has(filename));
+  const stored = await inParallel(toStore, concurrency, ([filename, record]) =>
+    storePackage(filename, record),
+  );
+  const storeOutcomes = new Map(storedEarly);
+  for (const [index, [filename]] of toStore.entries()) storeOutcomes.set(filename, stored[index]!);
+  for (const filename of [...records.keys()]) {
+    const outcome = storeOutcomes.get(filename)!;
     if ('value' in outcome) {
       imported++;
     } else {
@@ -254,6 +266,14 @@ async function exists(path: string): Promise<boolean> {
 
 type Outcome<R> = { value: R } | { error: Error };
 
+async function settle<R>(work: () => Promise<R>): Promise<Outcome<R>> {
+  try {
+    return { value: await work() };
+  } catch (error) {
+    return { error: error instanceof Error ? error : new Error(String(error)) };
+  }
+}
+
 /** `work` over `items`, `concurrency` at a time; each item's result or error, in item order. */
 async function inParallel<T, R>(
   items: readonly T[],
@@ -265,11 +285,7 @@ async function inParallel<T, R>(
     items.map((_, index) => index),
     concurrency,
     async (index) => {
-      try {
-        outcomes[index] = { value: await work(items[index]!) };
-      } catch (error) {
-        outcomes[index] = { error: error instanceof Error ? error : new Error(String(error)) };
-      }
+      outcomes[index] = await settle(() => work(items[index]!));
     },
   );
   return outcomes;
