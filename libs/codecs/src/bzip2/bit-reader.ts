@@ -1,6 +1,21 @@
 import { Buffer } from 'node:buffer';
 import { CodecError, CodecErrorCode } from '../errors.ts';
 
+export function truncatedBzip2(): CodecError {
+  return new CodecError(CodecErrorCode.MalformedData, 'bzip2 data is truncated (it ends inside a block)');
+}
+
+/**
+ * A bit reader's position: `bytes[position..]` not read yet, and the low `bitCount` bits of
+ * `bitBuffer` taken from before it but not consumed.
+ */
+export interface Bzip2BitState {
+  readonly bytes: Uint8Array;
+  position: number;
+  bitBuffer: number;
+  bitCount: number;
+}
+
 /**
  * Reads big-endian bit fields (bzip2 packs blocks back to back, not byte-aligned) from input that
  * arrives in chunks. Chunks wait in `#pending` and are joined only by `compact()`, once per block,
@@ -48,10 +63,7 @@ export class Bzip2BitReader {
   read(count: number): number {
     while (this.#bitCount < count) {
       if (this.#position >= this.#bytes.byteLength) {
-        throw new CodecError(
-          CodecErrorCode.MalformedData,
-          'bzip2 data is truncated (it ends inside a block)',
-        );
+        throw truncatedBzip2();
       }
       this.#bitBuffer = (this.#bitBuffer << 8) | this.#bytes[this.#position++]!;
       this.#bitCount += 8;
@@ -66,6 +78,23 @@ export class Bzip2BitReader {
 
   read32(): number {
     return ((this.read(16) << 16) | this.read(16)) >>> 0;
+  }
+
+  /** The reader's position, for a hot loop to keep in local variables (see `decodeBlock`). */
+  saveState(): Bzip2BitState {
+    return {
+      bytes: this.#bytes,
+      position: this.#position,
+      bitBuffer: this.#bitBuffer,
+      bitCount: this.#bitCount,
+    };
+  }
+
+  /** Continues from where a hot loop left off (`bytes` must be the array `saveState` gave). */
+  restoreState(state: Bzip2BitState): void {
+    this.#position = state.position;
+    this.#bitBuffer = state.bitBuffer;
+    this.#bitCount = state.bitCount;
   }
 
   /** Skips to the next byte boundary (bzip2 pads a stream's last byte with zero bits). */

@@ -1,5 +1,5 @@
 import { CodecError, CodecErrorCode } from '../errors.ts';
-import type { Bzip2BitReader } from './bit-reader.ts';
+import { type Bzip2BitReader, truncatedBzip2 } from './bit-reader.ts';
 
 const MAX_CODE_LENGTH = 20;
 const MAX_GROUPS = 6;
@@ -60,19 +60,6 @@ function buildTable(lengths: Uint8Array): HuffmanTable {
     base[length] = ((limit[length - 1]! + 1) << 1) - base[length]!;
   }
   return { minLength, maxLength, limit, base, perm };
-}
-
-function decodeSymbol(bits: Bzip2BitReader, table: HuffmanTable, alphabetSize: number): number {
-  let length = table.minLength;
-  let code = bits.read(length);
-  while (code > table.limit[length]!) {
-    length++;
-    if (length > table.maxLength) fail('invalid Huffman code');
-    code = (code << 1) | bits.readBit();
-  }
-  const index = code - table.base[length]!;
-  if (index < 0 || index >= alphabetSize) fail('invalid Huffman code');
-  return table.perm[index]!;
 }
 
 /** The used byte values, from the two-level 16×16 bitmap. */
@@ -156,6 +143,15 @@ export function decodeBlock(bits: Bzip2BitReader, tt: Int32Array): Bzip2Block {
   let selectorIndex = 0;
   let groupLeft = 0;
   let table = tables[0]!;
+  // The bit reader's state in locals: a method call per bit was much of the decoding time. Past
+  // the end of the input the buffer is padded with zero bits (`padded` of them) so a peek never
+  // fails; consuming a padded bit means the data is truncated.
+  const state = bits.saveState();
+  const bytes = state.bytes;
+  let position = state.position;
+  let bitBuffer = state.bitBuffer;
+  let bitCount = state.bitCount;
+  let padded = 0;
   for (;;) {
     if (groupLeft === 0) {
       if (selectorIndex >= selectors.length) fail('block has more symbols than selectors');
@@ -163,7 +159,30 @@ export function decodeBlock(bits: Bzip2BitReader, tt: Int32Array): Bzip2Block {
       groupLeft = SYMBOLS_PER_GROUP;
     }
     groupLeft--;
-    const symbol = decodeSymbol(bits, table, alphabetSize);
+    while (bitCount < MAX_CODE_LENGTH) {
+      if (position < bytes.length) {
+        bitBuffer = (bitBuffer << 8) | bytes[position++]!;
+      } else {
+        bitBuffer <<= 8;
+        padded += 8;
+      }
+      bitCount += 8;
+    }
+    // The next MAX_CODE_LENGTH bits; the code is the shortest prefix within its length's limit.
+    const peek = (bitBuffer >>> (bitCount - MAX_CODE_LENGTH)) & ((1 << MAX_CODE_LENGTH) - 1);
+    const limit = table.limit;
+    let codeLength = table.minLength;
+    let code = peek >>> (MAX_CODE_LENGTH - codeLength);
+    while (code > limit[codeLength]!) {
+      codeLength++;
+      if (codeLength > table.maxLength) fail('invalid Huffman code');
+      code = peek >>> (MAX_CODE_LENGTH - codeLength);
+    }
+    bitCount -= codeLength;
+    if (bitCount < padded) throw truncatedBzip2();
+    const codeIndex = code - table.base[codeLength]!;
+    if (codeIndex < 0 || codeIndex >= alphabetSize) fail('invalid Huffman code');
+    const symbol = table.perm[codeIndex]!;
     if (symbol <= 1) {
       // RUNA/RUNB: a run of the front byte, its length written in bijective base 2.
       if (runWeight === 0) runWeight = 1;
@@ -193,6 +212,7 @@ export function decodeBlock(bits: Bzip2BitReader, tt: Int32Array): Bzip2Block {
     byteCount[byte]!++;
     tt[length++] = byte;
   }
+  bits.restoreState({ bytes, position, bitBuffer: bitBuffer >>> padded, bitCount: bitCount - padded });
   if (origPtr >= length) fail('block origin pointer out of range');
 
   // Inverse BWT links: the i-th occurrence of byte b in the last column sits at row start[b] + i.

@@ -15,6 +15,12 @@ function corrupt(problem: string): CodecError {
 }
 
 const OUTPUT_CHUNK_BYTES = 64 * 1024;
+/**
+ * A block's first chunk: a package reader usually needs only the info files at the start of the
+ * first block and then stops, so the output grows from here (doubling) rather than walking 64 KiB
+ * of links nobody reads.
+ */
+const FIRST_CHUNK_BYTES = 8 * 1024;
 
 /**
  * Most compressed bytes one block can take: every byte of the block adds at least one symbol of at
@@ -27,7 +33,7 @@ function maxCompressedBlockBytes(blockSize: number): number {
 
 /**
  * Decompresses a bzip2 stream (or several concatenated, as `bzip2 -d` accepts), yielding chunks of
- * at most 64 KiB. Pure JavaScript, streaming: memory stays at one block (≤ 3.6 MB of links plus
+ * 8 KiB growing to 64 KiB in each block. Pure JavaScript, streaming: memory stays at one block (≤ 3.6 MB of links plus
  * ≤ 2.3 MB of input) however large the archive. Stopping the loop early stops decoding at once.
  * Throws a CodecError: MALFORMED_DATA for corrupt or truncated data (CRCs are checked),
  * UNSUPPORTED for randomised blocks (bzip2 before 0.9.5).
@@ -90,8 +96,12 @@ export async function* decompressBzip2(
         }
         const block = decodeBlock(bits, blockArray);
         const writer = new Bzip2BlockWriter(blockArray, block);
-        while (!writer.done) {
-          const out = new Uint8Array(OUTPUT_CHUNK_BYTES);
+        for (
+          let chunkBytes = FIRST_CHUNK_BYTES;
+          !writer.done;
+          chunkBytes = Math.min(2 * chunkBytes, OUTPUT_CHUNK_BYTES)
+        ) {
+          const out = new Uint8Array(chunkBytes);
           const written = writer.fill(out);
           yield out.subarray(0, written);
         }
