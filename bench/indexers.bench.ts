@@ -1,85 +1,41 @@
-// Indexing a folder of packages side by side with conda-index 0.13 (the conda project's indexer):
-// the same generated folder of real archives (.conda and .tar.bz2, each with info/index.json,
-// about.json, paths.json and a small payload), read and indexed by each tool as its own command.
+// Indexing a folder of packages side by side with py-rattler's `rattler.index.index_fs` (rattler's
+// indexer, Rust) and conda-index 0.13 (the conda project's): the same generated folder of
+// real-shaped archives (bench/support/real-shaped-packages.ts: .conda and .tar.bz2, info/ first,
+// payloads of 8 KiB – 1 MiB), indexed by each tool as its own command.
 //
-//   node bench/indexers.bench.ts [--packages 2000] [--rounds 3] [--dest /tmp]
-//     [--python .venv/bin/python]     (a Python with conda-index, as `npm test` installs it)
+//   node bench/indexers.bench.ts [--packages 3019] [--rounds 3] [--dest /tmp]
+//     [--variants condasync,rattler[,conda-index][,condasync-before]] [--before DIR] [--cache DIR]
+//     [--python .venv/bin/python]     (a Python with py-rattler and conda-index, as `npm test` installs it)
 //
 // Variants, in an order that rotates each round:
-//   conda-index     `python -m conda_index DIR --no-current-repodata` on a fresh copy of the folder
-//                   (it indexes in place; default threads, channeldata, .zst, shards off)
 //   condasync       `condasync import DIR --mirror-dir OUT`: reads every archive, builds records
 //                   like conda-index, and also copies each package into a new mirror (fsync'd),
 //                   writes repodata.json(.zst), shards and channeldata
-// conda-index keeps a cache database; each run starts without one, as a first index does.
+//   condasync-before  the same command from another checkout (--before DIR, e.g. main's worktree),
+//                   to measure a change against what it replaces in the same run
+//   rattler         `asyncio.run(index_fs(DIR))` on a fresh copy of the folder (it indexes in place;
+//                   its defaults: repodata.json, .zst and shards)
+//   conda-index     `python -m conda_index DIR --no-current-repodata` on a fresh copy of the folder
+//                   (default threads, channeldata, .zst, shards off); no cache database yet
+// Each figure is the command's wall time and its CPU time (user + system, all threads, from
+// /usr/bin/time): on a shared machine CPU seconds are the steadier comparison.
+// --cache DIR keeps the generated folder in DIR/<packages> and reuses it (generating 3 019
+// archives takes a minute or more).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { zstdCompressSync } from 'node:zlib';
-import { compressBzip2Sync } from '@condasync/codecs';
-import { json, type TarMember, tarArchive, zipArchive } from '../test/support/archive-builders.ts';
-import { seededRandom } from './support/bench-utils.ts';
+import { generateRealShapedFolder } from './support/real-shaped-packages.ts';
 
 const CLI = path.join(import.meta.dirname, '../apps/cli/bin/condasync.js');
-const VARIANTS = ['conda-index', 'condasync'] as const;
+const ALL_VARIANTS = ['condasync', 'condasync-before', 'rattler', 'conda-index'] as const;
+type Variant = (typeof ALL_VARIANTS)[number];
+const RATTLER_INDEX =
+  'import asyncio, sys\nfrom rattler.index import index_fs\nasyncio.run(index_fs(sys.argv[1]))';
 
 function print(line = ''): void {
   process.stdout.write(`${line}\n`);
-}
-
-/** `count` packages, 80 % linux-64 and 20 % noarch, half .conda and half .tar.bz2. */
-function generateFolder(root: string, count: number): void {
-  const random = seededRandom(20261125);
-  for (const subdir of ['linux-64', 'noarch']) mkdirSync(path.join(root, subdir), { recursive: true });
-  for (let i = 0; i < count; i++) {
-    const subdir = i % 5 === 4 ? 'noarch' : 'linux-64';
-    const name = `pkg-${String(i % 400).padStart(3, '0')}`;
-    const version = `${1 + Math.floor(i / 400)}.${Math.floor(random() * 20)}.0`;
-    const build = `h${(i * 2654435761).toString(16).slice(0, 7)}_0`;
-    const index = {
-      arch: subdir === 'noarch' ? null : 'x86_64',
-      build,
-      build_number: 0,
-      depends: ['python >=3.9', `pkg-${String((i + 7) % 400).padStart(3, '0')} >=1.0`],
-      license: 'BSD-3-Clause',
-      name,
-      platform: subdir === 'noarch' ? null : 'linux',
-      subdir,
-      timestamp: 1_700_000_000_000 + i,
-      version,
-      ...(subdir === 'noarch' ? { noarch: 'generic' } : {}),
-    };
-    const payload = randomBytes(1024 + Math.floor(random() * 8192));
-    const info: TarMember[] = [
-      { name: 'info/index.json', body: json(index) },
-      { name: 'info/about.json', body: json({ summary: `${name} for benchmarks`, license: 'BSD-3-Clause' }) },
-      {
-        name: 'info/paths.json',
-        body: json({
-          paths: [{ _path: `share/${name}/data.bin`, path_type: 'hardlink', size_in_bytes: payload.length }],
-          paths_version: 1,
-        }),
-      },
-    ];
-    const data: TarMember = { name: `share/${name}/data.bin`, body: payload };
-    const stem = `${name}-${version}-${build}`;
-    const file = path.join(root, subdir, i % 2 === 0 ? `${stem}.conda` : `${stem}.tar.bz2`);
-    if (file.endsWith('.conda')) {
-      writeFileSync(
-        file,
-        zipArchive([
-          { name: 'metadata.json', data: Buffer.from('{"conda_pkg_format_version": 2}') },
-          { name: `pkg-${stem}.tar.zst`, data: zstdCompressSync(tarArchive([data])) },
-          { name: `info-${stem}.tar.zst`, data: zstdCompressSync(tarArchive(info)) },
-        ]),
-      );
-    } else {
-      writeFileSync(file, compressBzip2Sync(tarArchive([...info, data]), { level: 9 }));
-    }
-  }
 }
 
 function countRecords(repodataPaths: string[]): number {
@@ -95,68 +51,133 @@ function countRecords(repodataPaths: string[]): number {
   return count;
 }
 
-function timed(command: string, args: string[]): number {
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+/** Runs the command under /usr/bin/time: wall seconds, and user + system CPU seconds of all its threads. */
+function timed(command: string, args: string[]): Timing {
   const started = performance.now();
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  const seconds = (performance.now() - started) / 1000;
+  const result = spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', command, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+  });
+  const wall = (performance.now() - started) / 1000;
   if (result.status !== 0)
     throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${result.stderr.slice(-2000)}`);
-  return seconds;
+  const match = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(result.stderr);
+  if (match === null) throw new Error(`no CPU times from /usr/bin/time in:\n${result.stderr.slice(-500)}`);
+  return { wall, cpu: Number(match[1]) + Number(match[2]) };
+}
+
+/** The generated folder: from the cache when it holds one for this count, else made now. */
+function sourceFolder(root: string, packages: number, cache: string | undefined): string {
+  const target = cache === undefined ? path.join(root, 'source') : path.join(cache, String(packages));
+  if (existsSync(target)) {
+    print(`reusing ${packages} packages in ${target}`);
+    return target;
+  }
+  const started = performance.now();
+  const building = `${target}.partial`;
+  rmSync(building, { recursive: true, force: true });
+  const generated = generateRealShapedFolder(building, packages);
+  renameSync(building, target);
+  const mib = (generated.bytes / 2 ** 20).toFixed(0);
+  print(
+    `generated ${packages} packages (${mib} MiB) in ${target} in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  );
+  return target;
+}
+
+function runVariant(
+  variant: Variant,
+  source: string,
+  scratch: string,
+  python: string,
+  before: string | undefined,
+): { timing: Timing; outputs: string[] } {
+  const subdirs = ['linux-64', 'noarch'];
+  if (variant === 'condasync' || variant === 'condasync-before') {
+    const mirror = path.join(scratch, 'mirror');
+    const cli = variant === 'condasync' ? CLI : path.join(before ?? '', 'apps/cli/bin/condasync.js');
+    const timing = timed(process.execPath, [cli, 'import', source, '--mirror-dir', mirror]);
+    return { timing, outputs: subdirs.map((subdir) => path.join(mirror, subdir, 'repodata.json')) };
+  }
+  const channel = path.join(scratch, 'channel');
+  cpSync(source, channel, { recursive: true });
+  execFileSync('sync');
+  const timing =
+    variant === 'rattler'
+      ? timed(python, ['-c', RATTLER_INDEX, channel])
+      : timed(python, ['-m', 'conda_index', channel, '--no-current-repodata']);
+  return { timing, outputs: subdirs.map((subdir) => path.join(channel, subdir, 'repodata.json')) };
 }
 
 function main(): void {
   const { values } = parseArgs({
     options: {
-      packages: { type: 'string', default: '2000' },
+      packages: { type: 'string', default: '3019' },
       rounds: { type: 'string', default: '3' },
       dest: { type: 'string', default: tmpdir() },
+      variants: { type: 'string', default: 'condasync,rattler' },
+      cache: { type: 'string' },
+      before: { type: 'string' },
       python: { type: 'string', default: path.join(import.meta.dirname, '../.venv/bin/python') },
     },
   });
   const packages = Number(values.packages);
+  const variants = values.variants.split(',') as Variant[];
+  for (const variant of variants) {
+    if (!ALL_VARIANTS.includes(variant))
+      throw new Error(`--variants: unknown "${variant}", expected ${ALL_VARIANTS.join(', ')}`);
+  }
+  if (variants.includes('condasync-before') && values.before === undefined)
+    throw new Error('--variants condasync-before needs --before DIR (a condasync checkout)');
+  if (values.cache !== undefined) mkdirSync(values.cache, { recursive: true });
   const root = mkdtempSync(path.join(values.dest, 'condasync-indexers-'));
   try {
-    const source = path.join(root, 'source');
-    generateFolder(source, packages);
-    print(`generated ${packages} packages in ${source}`);
-    const seconds = new Map<string, number[]>();
+    const source = sourceFolder(root, packages, values.cache);
+    print(
+      `load average ${loadavg()
+        .map((load) => load.toFixed(2))
+        .join(' ')}`,
+    );
+    const timings = new Map<Variant, Timing[]>();
     for (let round = 0; round < Number(values.rounds); round++) {
-      const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+      // Rotate the order so no variant always runs first (cold page cache) or last.
+      const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
       for (const variant of order) {
         const scratch = mkdtempSync(path.join(root, 'run-'));
         try {
-          let wall: number;
-          let outputs: string[];
-          if (variant === 'conda-index') {
-            const channel = path.join(scratch, 'channel');
-            cpSync(source, channel, { recursive: true });
-            execFileSync('sync');
-            wall = timed(values.python, ['-m', 'conda_index', channel, '--no-current-repodata']);
-            outputs = ['linux-64', 'noarch'].map((subdir) => path.join(channel, subdir, 'repodata.json'));
-          } else {
-            const mirror = path.join(scratch, 'mirror');
-            wall = timed(process.execPath, [CLI, 'import', source, '--mirror-dir', mirror]);
-            outputs = ['linux-64', 'noarch'].map((subdir) => path.join(mirror, subdir, 'repodata.json'));
-          }
+          const { timing, outputs } = runVariant(variant, source, scratch, values.python, values.before);
           const records = countRecords(outputs);
           if (records !== packages) throw new Error(`${variant} indexed ${records} of ${packages} packages`);
           print(
-            `round ${round + 1} ${variant.padEnd(11)} ${wall.toFixed(2)} s, ${(packages / wall).toFixed(0)} packages/s`,
+            `round ${round + 1} ${variant.padEnd(16)} ${timing.wall.toFixed(2)} s wall, ${timing.cpu.toFixed(2)} s CPU, ${(packages / timing.wall).toFixed(0)} packages/s`,
           );
-          seconds.set(variant, [...(seconds.get(variant) ?? []), wall]);
+          timings.set(variant, [...(timings.get(variant) ?? []), timing]);
         } finally {
           execFileSync('sync');
           rmSync(scratch, { recursive: true, force: true });
         }
       }
     }
+    print(
+      `load average ${loadavg()
+        .map((load) => load.toFixed(2))
+        .join(' ')}`,
+    );
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-    const baseline = median(seconds.get('conda-index')!);
+    const reference = variants.includes('rattler') ? 'rattler' : variants[0]!;
+    const referenceWall = median(timings.get(reference)!.map((timing) => timing.wall));
+    const referenceCpu = median(timings.get(reference)!.map((timing) => timing.cpu));
     print();
-    for (const variant of VARIANTS) {
-      const wall = median(seconds.get(variant)!);
+    for (const variant of variants) {
+      const wall = median(timings.get(variant)!.map((timing) => timing.wall));
+      const cpu = median(timings.get(variant)!.map((timing) => timing.cpu));
       print(
-        `${variant.padEnd(11)} median ${wall.toFixed(2)} s, ${(packages / wall).toFixed(0)} packages/s, ${(baseline / wall).toFixed(1)}× conda-index`,
+        `${variant.padEnd(16)} median ${wall.toFixed(2)} s wall (${(referenceWall / wall).toFixed(2)}× ${reference}), ${cpu.toFixed(2)} s CPU (${(referenceCpu / cpu).toFixed(2)}× ${reference}), ${(packages / wall).toFixed(0)} packages/s`,
       );
     }
   } finally {
