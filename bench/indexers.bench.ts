@@ -150,7 +150,17 @@ function main(): void {
       for (const variant of order) {
         const scratch = mkdtempSync(path.join(root, 'run-'));
         try {
-          const { timing, outputs } = runVariant(variant, source, scratch, values.python, values.before);
+          let run: ReturnType<typeof runVariant>;
+          try {
+            run = runVariant(variant, source, scratch, values.python, values.before);
+          } catch (error) {
+            // A peer that crashes (py-rattler 0.28 once exited on SIGSEGV) is reported, not timed.
+            print(
+              `round ${round + 1} ${variant.padEnd(16)} FAILED: ${(error as Error).message.split('\n').slice(-3).join(' ')}`,
+            );
+            continue;
+          }
+          const { timing, outputs } = run;
           const records = countRecords(outputs);
           if (records !== packages) throw new Error(`${variant} indexed ${records} of ${packages} packages`);
           print(
@@ -169,11 +179,13 @@ function main(): void {
         .join(' ')}`,
     );
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-    const reference = variants.includes('rattler') ? 'rattler' : variants[0]!;
+    const timed = variants.filter((variant) => (timings.get(variant) ?? []).length > 0);
+    if (timed.length === 0) throw new Error('no variant ran to the end');
+    const reference = timed.includes('rattler') ? 'rattler' : timed[0]!;
     const referenceWall = median(timings.get(reference)!.map((timing) => timing.wall));
     const referenceCpu = median(timings.get(reference)!.map((timing) => timing.cpu));
     print();
-    for (const variant of variants) {
+    for (const variant of timed) {
       const wall = median(timings.get(variant)!.map((timing) => timing.wall));
       const cpu = median(timings.get(variant)!.map((timing) => timing.cpu));
       print(

@@ -153,7 +153,7 @@ async function importSubdir(subdir: string, options: ImportOptions): Promise<Imp
     // Read in parallel (on every core, and overlapping disk reads), applied in folder order.
     const threads =
       options.indexThreads ?? (files.length >= THREADED_INDEX_MIN_ARCHIVES ? availableParallelism() : 0);
-    const pool = threads > 0 ? new IndexRecordPool(threads) : undefined;
+    const pool = threads === 0 ? undefined : new IndexRecordPool(threads);
     let outcomes: Array<Outcome<PackageRecordJson>>;
     try {
       outcomes = await inParallel(files, Math.max(concurrency, 4 * threads), async (filename) => {
