@@ -1,17 +1,23 @@
-// Planning a sync against an existing conda-forge-sized mirror (docs/design.md §9: plan a 500 k-record
-// subdir in < 20 s with < 1 GB RSS): upstream and the published mirror hold the same synthetic
-// 500 k-record linux-64, every package already stored, so the plan reads the upstream repodata,
-// filters, lists the store, compares with the published repodata and finds nothing to do.
+// Planning a conda-forge-sized subdir (docs/design.md §9: plan 300 k records in ≤ 5 s and ≤ 512 MB
+// RSS): upstream holds a synthetic linux-64; the plan reads the upstream repodata, filters, lists
+// the store and diffs. Three variants, each in its own process, alternated round by round:
 //
-//   node bench/plan.bench.ts [--records 500000] [--dir DIR]   (--dir keeps and reuses the setup)
+//   floor  the streaming parse of the upstream repodata alone (parseRepodata, every record
+//          validated and dropped): the reference nothing that reads the document can beat
+//   empty  planSync against an empty mirror: everything to download (what `sync --dry-run` of a
+//          new mirror, or a fresh distributed plan, does before staging)
+//   full   planSync against a mirror that already stores every package and publishes the same
+//          repodata.json: nothing to do (a re-sync)
 //
-// The stored packages are sparse files of each record's size (the plan compares sizes; their
-// bytes are never read), written straight into the filesystem store's folder as another tool
-// would have copied them. Setup runs in a child process; the plan in another, measured alone.
+//   node bench/plan.bench.ts [--records 500000] [--rounds 1] [--variants floor,empty,full] [--dir DIR]
+//
+// --dir keeps and reuses the setup. The stored packages are sparse files of each record's size
+// (the plan compares sizes; their bytes are never read), written straight into the filesystem
+// store's folder as another tool would have copied them. Setup runs in a child process, unmeasured.
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, open, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseRepodata } from '@condasync/conda';
@@ -49,8 +55,7 @@ async function setUp(dir: string, records: number): Promise<void> {
   await Promise.all(pending);
 }
 
-async function plan(dir: string): Promise<Record<string, number>> {
-  const mirror = path.join(dir, 'mirror');
+async function plan(dir: string, mirror: string): Promise<Record<string, number>> {
   const config = resolveSyncConfig({
     channels: [pathToFileURL(path.join(dir, 'upstream')).href],
     platforms: [SUBDIR],
@@ -76,7 +81,6 @@ async function plan(dir: string): Promise<Record<string, number>> {
       records: linux.records.size,
       present: linux.present,
       downloads: linux.downloads.length,
-      removals: linux.removals.length,
     };
   } finally {
     await http.close();
@@ -84,40 +88,69 @@ async function plan(dir: string): Promise<Record<string, number>> {
   }
 }
 
+/** The reference: stream, parse and validate the upstream document, keeping nothing. */
+async function parseAlone(dir: string): Promise<Record<string, number>> {
+  const wallStart = performance.now();
+  const cpuStart = cpuSeconds();
+  let records = 0;
+  const source = createReadStream(path.join(dir, 'upstream', SUBDIR, 'repodata.json'));
+  for await (const _ of parseRepodata(source, { subdir: SUBDIR })) records++;
+  return {
+    seconds: (performance.now() - wallStart) / 1000,
+    cpuSeconds: cpuSeconds() - cpuStart,
+    peakRssMiB: peakRssMiB(),
+    records,
+  };
+}
+
 async function main(): Promise<void> {
   const phase = argument('phase', '');
   const records = Number(argument('records', '500000'));
-  if (phase === 'setup') return setUp(argument('dir', ''), records);
-  if (phase === 'plan') return print(JSON.stringify(await plan(argument('dir', ''))));
+  const dir = argument('dir', '');
+  if (phase === 'setup') return setUp(dir, records);
+  if (phase === 'floor') return print(JSON.stringify(await parseAlone(dir)));
+  if (phase === 'empty') return print(JSON.stringify(await plan(dir, path.join(dir, 'mirror-empty'))));
+  if (phase === 'full') return print(JSON.stringify(await plan(dir, path.join(dir, 'mirror'))));
 
-  const given = argument('dir', '');
-  const dir = given === '' ? mkdtempSync(path.join(tmpdir(), 'condasync-plan-bench-')) : given;
+  const rounds = Number(argument('rounds', '1'));
+  const variants = argument('variants', 'floor,empty,full').split(',');
+  const workDir = dir === '' ? mkdtempSync(path.join(tmpdir(), 'condasync-plan-bench-')) : dir;
   const run = (name: string): string => {
     const child = spawnSync(
       process.execPath,
-      [import.meta.filename, '--phase', name, '--dir', dir, '--records', String(records)],
+      [import.meta.filename, '--phase', name, '--dir', workDir, '--records', String(records)],
       { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 },
     );
     if (child.status !== 0) throw new Error(`phase ${name} failed:\n${child.stderr}`);
     return child.stdout.trim();
   };
   try {
-    if (!existsSync(path.join(dir, 'mirror'))) {
+    if (!existsSync(path.join(workDir, 'mirror'))) {
       const started = performance.now();
       run('setup');
       print(
         `setup: ${records} records, ${((performance.now() - started) / 1000).toFixed(0)} s (not measured)`,
       );
     }
-    spawnSync('sync');
-    const figures = JSON.parse(run('plan').split('\n').at(-1)!) as Record<string, number>;
-    print(
-      Object.entries(figures)
-        .map(([key, value]) => `${key}=${Number.isInteger(value) ? value : value.toFixed(2)}`)
-        .join('  '),
-    );
+    await mkdir(path.join(workDir, 'mirror-empty'), { recursive: true });
+    print(`load average before: ${loadavg()[0]!.toFixed(2)}`);
+    for (let round = 0; round < rounds; round++) {
+      // Rotate the order each round, so no variant always runs first (or right after another).
+      const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
+      for (const variant of order) {
+        spawnSync('sync');
+        const figures = JSON.parse(run(variant).split('\n').at(-1)!) as Record<string, number>;
+        print(
+          `round ${round + 1}  ${variant.padEnd(5)}  ` +
+            Object.entries(figures)
+              .map(([key, value]) => `${key}=${Number.isInteger(value) ? value : value.toFixed(2)}`)
+              .join('  '),
+        );
+      }
+    }
+    print(`load average after: ${loadavg()[0]!.toFixed(2)}`);
   } finally {
-    if (given === '') rmSync(dir, { recursive: true, force: true });
+    if (dir === '') rmSync(workDir, { recursive: true, force: true });
   }
 }
 

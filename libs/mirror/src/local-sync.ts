@@ -234,7 +234,7 @@ function buildReport(
     ...(dryRun
       ? {
           additions: plan.subdirs.flatMap((s) =>
-            s.downloads.map((f) => ({ subdir: s.subdir, filename: f, size: s.records.get(f)!.record.size })),
+            s.downloads.map((f) => ({ subdir: s.subdir, filename: f, size: s.records.get(f)!.size })),
           ),
           removals: plan.subdirs.flatMap((s) => s.removals.map((r) => ({ subdir: s.subdir, ...r }))),
         }

@@ -45,6 +45,26 @@ export class PackageFilter {
     return reason;
   }
 
+  /**
+   * `ineligibleReason` for a caller that filters while it reads (record by record, holding only the
+   * eligible ones): a CondaError names the record's subdir and filename, as `select` does.
+   */
+  ineligibleReasonOf(record: FilterableRecord, subdir: string, filename: string): ExcludeReason | null {
+    try {
+      return this.ineligibleReason(record, subdir);
+    } catch (error) {
+      throw withRecordContext(subdir, filename, error);
+    }
+  }
+
+  /**
+   * Whether `select` needs the records themselves, or the eligible ones are exactly the selection
+   * (no pkg_list roots to match, no dependency closure to walk).
+   */
+  get selectsAllEligible(): boolean {
+    return this.rules.pkgList === null && !this.rules.includeDependencies;
+  }
+
   /** Applies the rules to the mirrored subdirs (platform subdirs plus noarch). */
   select(subdirs: SubdirRecords): FilterResult {
     const excluded: Record<ExcludeReason, number> = {

@@ -1,5 +1,11 @@
 export { canonicalJson, canonicalRecordJson, compareFilenames, toAsciiJson } from './canonical-json.ts';
-export { type ParseRepodataOptions, parseRepodata, readRepodata } from './parse-repodata.ts';
+export {
+  type ParseRepodataOptions,
+  parseRepodata,
+  type RawRepodataRecord,
+  readRepodata,
+  scanRepodataRecords,
+} from './parse-repodata.ts';
 export { RecordStringPool } from './record-string-pool.ts';
 export {
   ArtifactExtension,

@@ -1,3 +1,5 @@
+import { Buffer, isAscii } from 'node:buffer';
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
@@ -5,6 +7,8 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
+/** V8's own search, not Buffer's (whose per-call overhead costs more than it saves here). */
+const typedArrayIndexOf = Uint8Array.prototype.indexOf;
 
 export function isJsonWhitespace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
@@ -95,6 +99,17 @@ export class JsonValueCapture {
     let inString = this.#inString;
     let escaped = this.#escaped;
     for (; i < n; i++) {
+      if (inString && !escaped) {
+        // Most of a record is string bytes: jump to the next quote natively. Unless a backslash
+        // precedes it (an escape, rare in repodata), it closes the string; otherwise the loop
+        // below walks the bytes one by one, which also handles a string cut by the chunk's end.
+        const quote = typedArrayIndexOf.call(buf, QUOTE, i);
+        if (quote !== -1 && (quote === i || buf[quote - 1] !== BACKSLASH)) {
+          inString = false;
+          i = quote;
+          continue;
+        }
+      }
       const b = buf[i]!;
       if (inString) {
         if (escaped) escaped = false;
@@ -125,6 +140,40 @@ export class JsonValueCapture {
     return this.#carried + (end - this.#start);
   }
 
+  /**
+   * The value's text, given that it ends at index `end` of `chunk` (the current chunk, which the
+   * caller found to be all ASCII or not). An ASCII value within one chunk is read straight out of
+   * it (ASCII is valid UTF-8, and a one-byte string is the cheapest V8 makes); anything else goes
+   * through the fatal UTF-8 `decoder`, which throws on invalid bytes.
+   */
+  text(
+    chunk: Buffer,
+    chunkIsAscii: boolean,
+    end: number,
+    decoder: { decode(bytes: Uint8Array): string },
+  ): string {
+    if (this.#parts.length === 0 && chunkIsAscii) return chunk.toString('latin1', this.#start, end);
+    const bytes = this.bytes(chunk, end);
+    return isAscii(bytes)
+      ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
+      : decoder.decode(bytes);
+  }
+
+  /**
+   * The key's text when it is a plain ASCII string within one chunk (no escape, no control
+   * character: what every filename is), without its quotes; undefined otherwise (then JSON.parse
+   * the `bytes`).
+   */
+  plainKey(chunk: Buffer, chunkIsAscii: boolean, end: number): string | undefined {
+    if (this.#parts.length !== 0 || !chunkIsAscii) return undefined;
+    const last = end - 1;
+    for (let i = this.#start + 1; i < last; i++) {
+      const b = chunk[i]!;
+      if (b === BACKSLASH || b < 0x20) return undefined;
+    }
+    return chunk.toString('latin1', this.#start + 1, last);
+  }
+
   /** The value's bytes, given that it ends at index `end` of `buf` (the current chunk). */
   bytes(buf: Uint8Array, end: number): Uint8Array {
     const tail = buf.subarray(this.#start, end);
@@ -146,7 +195,8 @@ export class JsonValueCapture {
    */
   carry(buf: Uint8Array): void {
     if (this.#start >= buf.length) return;
-    const part = buf.slice(this.#start, buf.length);
+    // A copy: `slice` of a Buffer would be a view into the memory the source is about to refill.
+    const part = new Uint8Array(buf.subarray(this.#start, buf.length));
     this.#parts.push(part);
     this.#carried += part.length;
     this.#start = buf.length;

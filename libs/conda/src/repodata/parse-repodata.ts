@@ -176,3 +176,34 @@ export async function readRepodata(
     }
   }
 }
+
+/** One record of a repodata document as it is written there. */
+export interface RawRepodataRecord {
+  filename: string;
+  /** The record's JSON text, exactly as in the document. */
+  text: string;
+}
+
+/**
+ * Streams the records of a repodata document as raw JSON text, in document order, unparsed and
+ * unvalidated (the document's structure and the limits are still checked; header values are
+ * skipped). For comparing a document condasync wrote itself with new records: equal canonical
+ * text is an equal record, and only the others need parsing. Never for upstream input.
+ */
+export async function* scanRepodataRecords(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: Pick<ParseRepodataOptions, 'maxRecordBytes' | 'maxHeaderValueBytes' | 'maxDepth'> = {},
+): AsyncGenerator<RawRepodataRecord, void, undefined> {
+  const scanner = new RepodataScanner({
+    maxRecordBytes: options.maxRecordBytes ?? DEFAULTS.maxRecordBytes,
+    maxHeaderValueBytes: options.maxHeaderValueBytes ?? DEFAULTS.maxHeaderValueBytes,
+    maxDepth: options.maxDepth ?? DEFAULTS.maxDepth,
+  });
+  for await (const chunk of source) {
+    scanner.push(chunk);
+    for (let event = scanner.next(); event !== undefined; event = scanner.next()) {
+      if (event.role === 'record') yield { filename: event.key, text: event.text };
+    }
+  }
+  scanner.end();
+}

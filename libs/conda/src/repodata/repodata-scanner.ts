@@ -1,3 +1,4 @@
+import { Buffer, isAscii } from 'node:buffer';
 import { CondaError, CondaErrorCode } from '../errors.ts';
 import { isJsonWhitespace, JsonValueCapture, NEED_MORE, TOO_DEEP } from './json-value-capture.ts';
 import type { RecordSectionKey } from './types.ts';
@@ -80,7 +81,9 @@ export class RepodataScanner {
   readonly #decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   #state: State = State.BeforeDocument;
   readonly #frames: Frame[] = [];
-  #chunk: Uint8Array = new Uint8Array(0);
+  #chunk: Buffer = Buffer.alloc(0);
+  /** Whether `#chunk` is all ASCII (then its keys and values need no UTF-8 decoding). */
+  #chunkIsAscii = true;
   /** Absolute offset of `#chunk[0]` in the document. */
   #chunkOffset = 0;
   #pos = 0;
@@ -98,7 +101,10 @@ export class RepodataScanner {
   /** Hands the scanner the next chunk. The previous chunk must have been drained with `next()`. */
   push(chunk: Uint8Array): void {
     this.#chunkOffset += this.#chunk.length;
-    this.#chunk = chunk;
+    this.#chunk = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.#chunkIsAscii = isAscii(chunk);
     this.#pos = 0;
     this.#keyCapture.rebase();
     this.#valueCapture.rebase();
@@ -202,11 +208,13 @@ export class RepodataScanner {
   #finishKey(end: number): void {
     this.#checkSize(this.#keyCapture, MAX_KEY_BYTES, end);
     const offset = this.#keyCapture.offset;
-    let key: string;
-    try {
-      key = JSON.parse(this.#decoder.decode(this.#keyCapture.bytes(this.#chunk, end))) as string;
-    } catch (cause) {
-      throw malformed(offset, 'invalid key (bad UTF-8, control character or escape sequence)', cause);
+    let key = this.#keyCapture.plainKey(this.#chunk, this.#chunkIsAscii, end);
+    if (key === undefined) {
+      try {
+        key = JSON.parse(this.#decoder.decode(this.#keyCapture.bytes(this.#chunk, end))) as string;
+      } catch (cause) {
+        throw malformed(offset, 'invalid key (bad UTF-8, control character or escape sequence)', cause);
+      }
     }
     const frame = this.#frames.at(-1)!;
     if (frame.keys !== undefined) {
@@ -285,7 +293,7 @@ export class RepodataScanner {
     const offset = this.#valueCapture.offset;
     let text: string;
     try {
-      text = this.#decoder.decode(this.#valueCapture.bytes(this.#chunk, end));
+      text = this.#valueCapture.text(this.#chunk, this.#chunkIsAscii, end, this.#decoder);
     } catch (cause) {
       throw malformed(offset, `${this.#describeValue()} is not valid UTF-8`, cause);
     }

@@ -1,6 +1,6 @@
 import type { PlannedPackage } from './package-step.ts';
 import { planSync, type SubdirPlan, type SyncPlan } from './plan.ts';
-import { readStagedEntries, readStagedMeta, stageSubdirPlan } from './staging.ts';
+import { readStagedDownloads, stageSubdirPlan } from './staging.ts';
 import { cacheDirOf, type SyncRun, scratchDirOf } from './sync-run.ts';
 
 /** What a plan found for one subdir, in the counters both runners report. */
@@ -41,15 +41,8 @@ export function plannedCounts(subdir: SubdirPlan): PlannedSubdirCounts {
 /** The files a subdir's plan wants downloaded, in download order. */
 export function* plannedPackages(subdir: SubdirPlan): Generator<PlannedPackage> {
   for (const filename of subdir.downloads) {
-    const { record, channelIndex } = subdir.records.get(filename)!;
-    yield {
-      subdir: subdir.subdir,
-      filename,
-      channelIndex,
-      size: record.size,
-      sha256: record.sha256,
-      md5: record.md5,
-    };
+    const { channelIndex, size, sha256, md5 } = subdir.records.get(filename)!;
+    yield { subdir: subdir.subdir, filename, channelIndex, size, sha256, md5 };
   }
 }
 
@@ -73,23 +66,11 @@ export async function stagePlan(
   return counts;
 }
 
-/**
- * The files a staged subdir's plan wants downloaded, streamed from the staging (the one source, so
- * a retried plan job re-reads exactly the same list).
- */
-export async function* stagedPackages(
+/** The files a staged subdir's plan wants downloaded, streamed from the staging. */
+export function stagedPackages(
   run: Pick<SyncRun, 'store'>,
   syncId: string,
   subdir: string,
 ): AsyncGenerator<PlannedPackage> {
-  const meta = await readStagedMeta(run.store, syncId, subdir);
-  if (meta.downloads.length === 0) return;
-  const wanted = new Set(meta.downloads);
-  for await (const { filename, channelIndex, record } of readStagedEntries(run.store, syncId, subdir)) {
-    if (!wanted.has(filename)) continue;
-    const planned: PlannedPackage = { subdir, filename, channelIndex, size: record.size };
-    if (record.sha256 !== undefined) planned.sha256 = record.sha256;
-    if (record.md5 !== undefined) planned.md5 = record.md5;
-    yield planned;
-  }
+  return readStagedDownloads(run.store, syncId, subdir);
 }

@@ -2,11 +2,11 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
   type CondaError,
+  compileFilter,
+  type ExcludeReason,
   type FilterableRecord,
-  filterPackages,
   type PackageRecordJson,
   parseRepodata,
-  RecordStringPool,
   type RepodataHeader,
   type UnresolvedDependency,
 } from '@condasync/conda';
@@ -24,6 +24,7 @@ import { type ChannelSource, channelSource } from '../upstream/channel-source.ts
 import type { UpstreamHttp } from '../upstream/http-client.ts';
 import { fetchUpstreamFile, fetchUpstreamRepodata } from '../upstream/repodata-fetch.ts';
 import { fetchShardedChannels, type ShardedChannelRecords } from '../upstream/sharded-repodata.ts';
+import { PlannedRecord } from './planned-record.ts';
 import { replacedSincePublished } from './published-records.ts';
 import { runPool } from './run-pool.ts';
 import { type SolvedSelection, solveEnvironments } from './solve-environments.ts';
@@ -44,13 +45,7 @@ export interface PlanContext {
   reset?: boolean;
 }
 
-/** A record chosen for publication and the channel it comes from. */
-export interface PlannedRecord {
-  record: PackageRecordJson;
-  channel: ChannelSource;
-  /** Position of `channel` in the config's `channels` (workers look the URL up by it). */
-  channelIndex: number;
-}
+export { PlannedRecord };
 
 export interface SubdirPlan {
   subdir: string;
@@ -107,41 +102,64 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
   const channels = config.channels.map(channelSource);
   const rejected: RejectedRecord[] = [];
   const collisions: Collision[] = [];
-  const upstream = new Map<
-    string,
-    {
-      header: RepodataHeader | null;
-      removed: Set<string>;
-      records: Map<string, PlannedRecord>;
-      runExports: RunExportsDocument | null;
-    }
-  >();
+  const filter = compileFilter({
+    pkgList: config.pkg_list,
+    includeDependencies: config.include_dependencies,
+    pythonVersions: config.python_versions,
+    licenseBlacklist: config.license_blacklist,
+    blacklist: config.blacklist,
+    whitelist: config.whitelist,
+  });
+  // The solver may choose any upstream file, eligible or not: then every record is kept.
+  const keepIneligible = config.environments.length > 0;
+  // Records as parsed objects only for a pkg_list or the dependency closure, and only the eligible.
+  const selectionInput = filter.selectsAllEligible ? null : new Map<string, Map<string, FilterableRecord>>();
+  const excluded: Record<ExcludeReason, number> = {
+    license: 0,
+    python: 0,
+    blacklist: 0,
+    'not-in-pkg-list': 0,
+  };
+  const upstream = new Map<string, MergedSubdir>();
 
-  // Every held record's repeated strings (depends, licenses, versions) shared: ~40 % less heap.
-  const strings = new RecordStringPool();
   const sharded = await readShardedUpstream(channels, config, ctx, (channel, subdir, error) =>
     rejected.push({ channel: channel.display, subdir, reason: error.message }),
   );
   for (const subdir of config.platforms) {
-    const merged = {
-      header: null as RepodataHeader | null,
+    const merged: MergedSubdir = {
+      header: null,
       removed: new Set<string>(),
       records: new Map<string, PlannedRecord>(),
-      runExports: null as RunExportsDocument | null,
+      runExports: null,
     };
+    // Filenames won by an earlier channel but left out by the filters, so later channels still
+    // report the collision (one channel cannot collide with itself: the parser refuses duplicates).
+    const leftOut = channels.length > 1 ? new Map<string, string>() : null;
+    const eligible = selectionInput === null ? null : new Map<string, FilterableRecord>();
+    selectionInput?.set(subdir, eligible!);
     for (const [channelIndex, channel] of channels.entries()) {
+      // Filters apply while reading: a left-out record is counted and dropped at once.
       const onRecord = (filename: string, record: PackageRecordJson): void => {
-        const existing = merged.records.get(filename);
-        if (existing) {
-          collisions.push({ subdir, filename, kept: existing.channel.display, dropped: channel.display });
+        const kept = merged.records.get(filename)?.channel.display ?? leftOut?.get(filename);
+        if (kept !== undefined) {
+          collisions.push({ subdir, filename, kept, dropped: channel.display });
           return;
         }
-        merged.records.set(filename, { record: strings.internRecord(record), channel, channelIndex });
+        const reason = filter.ineligibleReasonOf(record as FilterableRecord, subdir, filename);
+        if (reason !== null) {
+          excluded[reason]++;
+          if (keepIneligible) merged.records.set(filename, new PlannedRecord(record, channel, channelIndex));
+          else leftOut?.set(filename, channel.display);
+          return;
+        }
+        merged.records.set(filename, new PlannedRecord(record, channel, channelIndex));
+        eligible?.set(filename, record as FilterableRecord);
       };
       const fromShards = sharded?.[channelIndex];
       let header: RepodataHeader | null;
       if (fromShards) {
         for (const [filename, record] of fromShards.records.get(subdir) ?? []) onRecord(filename, record);
+        fromShards.records.delete(subdir);
         header = fromShards.headers.get(subdir) ?? null;
       } else {
         header = await readChannelSubdir(channel, subdir, config, ctx, onRecord, (error) =>
@@ -165,22 +183,10 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
   }
   for (const rejection of rejected.slice(0, 20)) ctx.logger.warn(rejection, 'upstream record refused');
 
-  const filterInput = new Map<string, Map<string, FilterableRecord>>();
-  for (const [subdir, merged] of upstream) {
-    const records = new Map<string, FilterableRecord>();
-    for (const [filename, planned] of merged.records)
-      records.set(filename, planned.record as FilterableRecord);
-    filterInput.set(subdir, records);
-  }
-  const selection = filterPackages(filterInput, {
-    pkgList: config.pkg_list,
-    includeDependencies: config.include_dependencies,
-    pythonVersions: config.python_versions,
-    licenseBlacklist: config.license_blacklist,
-    blacklist: config.blacklist,
-    whitelist: config.whitelist,
-  });
-  filterInput.clear();
+  // Every record in selectionInput is eligible, so select() only adds not-in-pkg-list counts.
+  const selection = selectionInput === null ? null : filter.select(selectionInput);
+  selectionInput?.clear();
+  if (selection !== null) excluded['not-in-pkg-list'] = selection.excluded['not-in-pkg-list'];
 
   const solved =
     config.environments.length > 0
@@ -193,15 +199,34 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
 
   const subdirs: SubdirPlan[] = [];
   for (const [subdir, merged] of upstream) {
-    const chosen = chosenFilenames(subdir, selection.selected, solved, config, merged.records, ctx.logger);
-    const records = new Map<string, PlannedRecord>();
-    for (const filename of chosen) records.set(filename, merged.records.get(filename)!);
-    merged.records.clear(); // the chosen ones live on in `records`; the rest may go now
+    let records = merged.records;
+    // Without a pkg_list, closure or solver, the eligible records read are the selection as is.
+    if (selection !== null || solved !== null) {
+      const chosen = chosenFilenames(
+        subdir,
+        selection?.selected ?? null,
+        solved,
+        config,
+        merged.records,
+        ctx.logger,
+      );
+      records = new Map<string, PlannedRecord>();
+      for (const filename of chosen) records.set(filename, merged.records.get(filename)!);
+      merged.records.clear(); // the chosen ones live on in `records`; the rest may go now
+    }
     const plan = await diffAgainstStore(subdir, merged.header, [...merged.removed], records, config, ctx);
     plan.runExports = merged.runExports === null ? null : restrictRunExports(merged.runExports, records);
     subdirs.push(plan);
   }
-  return { subdirs, excluded: selection.excluded, unresolved: selection.unresolved, rejected, collisions };
+  return { subdirs, excluded, unresolved: selection?.unresolved ?? [], rejected, collisions };
+}
+
+interface MergedSubdir {
+  header: RepodataHeader | null;
+  removed: Set<string>;
+  /** The records the plan may publish (with `environments`, the left-out ones too), by filename. */
+  records: Map<string, PlannedRecord>;
+  runExports: RunExportsDocument | null;
 }
 
 /**
@@ -210,14 +235,16 @@ export async function planSync(config: SyncConfig, ctx: PlanContext): Promise<Sy
  */
 function chosenFilenames(
   subdir: string,
-  selected: ReadonlyMap<string, Set<string>>,
+  selected: ReadonlyMap<string, Set<string>> | null,
   solved: SolvedSelection | null,
   config: SyncConfig,
   upstream: ReadonlyMap<string, PlannedRecord>,
   logger: Logger,
 ): Set<string> {
-  if (solved === null) return selected.get(subdir) ?? new Set<string>();
-  const chosen = new Set<string>(config.pkg_list === null ? [] : (selected.get(subdir) ?? []));
+  const filtered = (): Iterable<string> =>
+    selected === null ? upstream.keys() : (selected.get(subdir) ?? []);
+  if (solved === null) return new Set(filtered());
+  const chosen = new Set<string>(config.pkg_list === null ? [] : filtered());
   for (const filename of solved.get(subdir) ?? []) {
     if (upstream.has(filename)) chosen.add(filename);
     else
@@ -377,8 +404,8 @@ async function diffAgainstStore(
   }
   const usable = new Set<string>();
   const toRehash: string[] = [];
-  for (const [filename, { record }] of records) {
-    if (stored.get(filename) !== record.size || replaced.has(filename)) continue;
+  for (const [filename, { size }] of records) {
+    if (stored.get(filename) !== size || replaced.has(filename)) continue;
     if (config.verify_checksum || ctx.reset) toRehash.push(filename);
     else usable.add(filename);
   }
@@ -387,7 +414,7 @@ async function diffAgainstStore(
     const check = await checkStoredFile(
       ctx.store,
       `${prefix}${filename}`,
-      records.get(filename)!.record,
+      records.get(filename)!,
       ctx.signal,
     );
     if (check.status === 'ok') usable.add(filename);
@@ -396,12 +423,12 @@ async function diffAgainstStore(
   const downloads: string[] = [];
   let downloadBytes = 0;
   let present = 0;
-  for (const [filename, { record }] of records) {
+  for (const [filename, { size }] of records) {
     if (usable.has(filename)) {
       present++;
     } else {
       downloads.push(filename);
-      downloadBytes += record.size;
+      downloadBytes += size;
     }
   }
   downloads.sort();

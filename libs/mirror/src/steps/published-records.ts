@@ -1,7 +1,7 @@
-import { parseRepodata } from '@condasync/conda';
+import { type PackageRecordJson, scanRepodataRecords } from '@condasync/conda';
 import type { ObjectStore } from '@condasync/storage';
 import type { Logger } from '../logger.ts';
-import type { PlannedRecord } from './plan.ts';
+import type { PlannedRecord } from './planned-record.ts';
 
 /**
  * Filenames that the subdir's published repodata.json lists with other content than the new
@@ -9,7 +9,9 @@ import type { PlannedRecord } from './plan.ts';
  * stale even when its size matches. Store listings give sizes only (S3's never carry a sha256),
  * so this comparison with what we last published is what catches such a replacement. Records are
  * compared by sha256, or by md5 when either lacks one. Streams the document record by record and
- * keeps only the differing names. A missing or unreadable published repodata.json changes nothing.
+ * keeps only the differing names; a record published exactly as it is planned now (the same
+ * canonical JSON, the usual case) is not even parsed. A missing or unreadable published
+ * repodata.json changes nothing.
  */
 export async function replacedSincePublished(
   store: ObjectStore,
@@ -22,15 +24,17 @@ export async function replacedSincePublished(
   const published = await store.get(`${subdirPrefix}repodata.json`);
   if (published === null) return replaced;
   try {
-    for await (const entry of parseRepodata(published.body, { subdir, onInvalidRecord: () => {} })) {
-      const now = records.get(entry.filename)?.record;
-      if (now === undefined) continue;
-      const before = entry.record;
+    for await (const { filename, text } of scanRepodataRecords(published.body)) {
+      const now = records.get(filename);
+      if (now === undefined || text === now.json) continue;
+      const before = JSON.parse(text) as Partial<PackageRecordJson> | null;
+      const sha256 = typeof before?.sha256 === 'string' ? before.sha256 : undefined;
+      const md5 = typeof before?.md5 === 'string' ? before.md5 : undefined;
       const differs =
-        now.sha256 !== undefined && before.sha256 !== undefined
-          ? now.sha256 !== before.sha256
-          : now.md5 !== undefined && before.md5 !== undefined && now.md5 !== before.md5;
-      if (differs) replaced.add(entry.filename);
+        now.sha256 !== undefined && sha256 !== undefined
+          ? now.sha256 !== sha256
+          : now.md5 !== undefined && md5 !== undefined && now.md5 !== md5;
+      if (differs) replaced.add(filename);
     }
   } catch (error) {
     published.body.destroy();

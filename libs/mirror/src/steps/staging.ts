@@ -1,20 +1,23 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { canonicalRecordJson, type PackageRecordJson } from '@condasync/conda';
+import type { PackageRecordJson } from '@condasync/conda';
 import type { ObjectStore } from '@condasync/storage';
 import type { RunExportsDocument } from '../outputs/run-exports.ts';
+import type { PlannedPackage } from './package-step.ts';
 import type { SubdirPlan } from './plan.ts';
 
 /*
  * A plan's records are staged in the store, not in Redis (Redis stays small at 500 k packages):
  * `.condasync/staging/<syncId>/<subdir>.records` holds one line per record,
- * `<filename>\t<channelIndex>\t<canonical record JSON>`, and `<subdir>.meta.json` the rest of
- * what finalize needs. Any worker can finalize from them, after a crash too.
+ * `<filename>\t<channelIndex>\t<canonical record JSON>`, `<subdir>.downloads` one line per file
+ * to download, `<filename>\t<channelIndex>\t<size>\t<sha256>\t<md5>` (empty when absent), and
+ * `<subdir>.meta.json` the rest of what finalize needs. Any worker can finalize from them, after a
+ * crash too.
  */
 
 export interface StagedMeta {
@@ -41,57 +44,43 @@ const STAGING_CHUNK_CHARS = 1 << 20;
 
 const stagingPrefix = (syncId: string): string => `.condasync/staging/${syncId}/`;
 const recordsKey = (syncId: string, subdir: string): string => `${stagingPrefix(syncId)}${subdir}.records`;
+const downloadsKey = (syncId: string, subdir: string): string =>
+  `${stagingPrefix(syncId)}${subdir}.downloads`;
 const metaKey = (syncId: string, subdir: string): string => `${stagingPrefix(syncId)}${subdir}.meta.json`;
 
 /**
- * Writes a subdir's planned records and metadata to the store (records first, through a scratch
- * file). With `releaseRecords`, each record is removed from `plan.records` once written, so that a
- * caller done with them (the plan job) frees a large subdir's memory while it is staged.
+ * Writes a subdir's planned records and metadata to the store: the files to download (one compact
+ * line each, what the plan job enqueues from), the records, then the metadata. With
+ * `releaseRecords`, each record is removed from `plan.records` once written, so that a caller done
+ * with them (the plan job) frees a large subdir's memory while it is staged.
  */
 export async function stageSubdirPlan(
   syncId: string,
   plan: SubdirPlan,
   ctx: { store: ObjectStore; tempDir: string; releaseRecords?: boolean },
 ): Promise<void> {
-  await mkdir(ctx.tempDir, { recursive: true });
-  const scratch = join(ctx.tempDir, `${syncId}-${plan.subdir}-${process.pid}.records`);
-  const hash = createHash('sha256');
-  let size = 0;
-  try {
-    await pipeline(
-      Readable.from(
-        (function* () {
-          // About 1 MB per chunk: one Buffer and one hash update per chunk, not per record.
-          let pending: string[] = [];
-          let pendingLength = 0;
-          const chunk = (): Buffer => {
-            const bytes = Buffer.from(pending.join(''));
-            hash.update(bytes);
-            size += bytes.byteLength;
-            pending = [];
-            pendingLength = 0;
-            return bytes;
-          };
-          for (const [filename, { record, channelIndex }] of plan.records) {
-            const line = `${filename}\t${channelIndex}\t${canonicalRecordJson(record)}\n`;
-            // The caller is done with the record: let it go now, not after the last of 500 k.
-            if (ctx.releaseRecords) plan.records.delete(filename);
-            pending.push(line);
-            pendingLength += line.length;
-            if (pendingLength >= STAGING_CHUNK_CHARS) yield chunk();
-          }
-          if (pending.length > 0) yield chunk();
-        })(),
-      ),
-      createWriteStream(scratch),
-    );
-    await ctx.store.put(recordsKey(syncId, plan.subdir), createReadStream(scratch), {
-      size,
-      sha256: hash.digest('hex'),
-    });
-  } finally {
-    await rm(scratch, { force: true });
-  }
+  const { records } = plan;
+  await putLines(
+    ctx,
+    downloadsKey(syncId, plan.subdir),
+    (function* () {
+      for (const filename of plan.downloads) {
+        const { channelIndex, size, sha256, md5 } = records.get(filename)!;
+        yield `${filename}\t${channelIndex}\t${size}\t${sha256 ?? ''}\t${md5 ?? ''}\n`;
+      }
+    })(),
+  );
+  await putLines(
+    ctx,
+    recordsKey(syncId, plan.subdir),
+    (function* () {
+      for (const [filename, { json, channelIndex }] of records) {
+        // The caller is done with the record: let it go now, not after the last of 500 k.
+        if (ctx.releaseRecords) records.delete(filename);
+        yield `${filename}\t${channelIndex}\t${json}\n`;
+      }
+    })(),
+  );
   const meta: StagedMeta = {
     subdir: plan.subdir,
     info: plan.info,
@@ -105,6 +94,97 @@ export async function stageSubdirPlan(
     size: body.byteLength,
     sha256: createHash('sha256').update(body).digest('hex'),
   });
+}
+
+/** Stores `lines` under `key`, streamed through a scratch file (the store wants size and sha256 first). */
+async function putLines(
+  ctx: { store: ObjectStore; tempDir: string },
+  key: string,
+  lines: Iterable<string>,
+): Promise<void> {
+  await mkdir(ctx.tempDir, { recursive: true });
+  const scratch = join(ctx.tempDir, `${randomUUID()}.staging`);
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    await pipeline(
+      Readable.from(
+        (function* () {
+          // About 1 MB per chunk: one Buffer and one hash update per chunk, not per line.
+          let pending = '';
+          const chunk = (): Buffer => {
+            const bytes = Buffer.from(pending);
+            hash.update(bytes);
+            size += bytes.byteLength;
+            pending = '';
+            return bytes;
+          };
+          for (const line of lines) {
+            pending += line;
+            if (pending.length >= STAGING_CHUNK_CHARS) yield chunk();
+          }
+          if (pending.length > 0) yield chunk();
+        })(),
+      ),
+      createWriteStream(scratch),
+    );
+    await ctx.store.put(key, createReadStream(scratch), { size, sha256: hash.digest('hex') });
+  } finally {
+    await rm(scratch, { force: true });
+  }
+}
+
+/**
+ * The files a staged subdir's plan wants downloaded, in download order, streamed from the staging
+ * (the one source, so a retried plan job re-reads exactly the same list). Reads the compact
+ * downloads object, or, for a plan staged before there was one, the records the metadata names.
+ */
+export async function* readStagedDownloads(
+  store: ObjectStore,
+  syncId: string,
+  subdir: string,
+): AsyncGenerator<PlannedPackage> {
+  const object = await store.get(downloadsKey(syncId, subdir));
+  if (object === null) {
+    yield* downloadsFromRecords(store, syncId, subdir);
+    return;
+  }
+  for await (const line of createInterface({ input: object.body, crlfDelay: Number.POSITIVE_INFINITY })) {
+    if (line === '') continue;
+    const [filename, channelIndex, size, sha256, md5] = line.split('\t') as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const planned: PlannedPackage = {
+      subdir,
+      filename,
+      channelIndex: Number(channelIndex),
+      size: Number(size),
+    };
+    if (sha256 !== '') planned.sha256 = sha256;
+    if (md5 !== '') planned.md5 = md5;
+    yield planned;
+  }
+}
+
+async function* downloadsFromRecords(
+  store: ObjectStore,
+  syncId: string,
+  subdir: string,
+): AsyncGenerator<PlannedPackage> {
+  const meta = await readStagedMeta(store, syncId, subdir);
+  if (meta.downloads.length === 0) return;
+  const wanted = new Set(meta.downloads);
+  for await (const { filename, channelIndex, record } of readStagedEntries(store, syncId, subdir)) {
+    if (!wanted.has(filename)) continue;
+    const planned: PlannedPackage = { subdir, filename, channelIndex, size: record.size };
+    if (record.sha256 !== undefined) planned.sha256 = record.sha256;
+    if (record.md5 !== undefined) planned.md5 = record.md5;
+    yield planned;
+  }
 }
 
 /** The staged records of a subdir, streamed, minus `exclude` (failed packages). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { PackageRecordJson } from '@condasync/conda';
 import { FsObjectStore } from '@condasync/storage';
-import type { PlannedRecord, SubdirPlan } from '../../src/steps/plan.ts';
+import { PlannedRecord, type SubdirPlan } from '../../src/steps/plan.ts';
 import { readStagedEntries, readStagedMeta, stageSubdirPlan } from '../../src/steps/staging.ts';
 import { channelSource } from '../../src/upstream/channel-source.ts';
 import { scratch } from '../sync-helpers.ts';
@@ -17,7 +17,7 @@ async function planOf(count: number): Promise<SubdirPlan> {
   for (let i = 0; i < count; i++) {
     const [, record] = entries[i % entries.length]!;
     const renamed: PackageRecordJson = { ...record, name: `pkg${i}`, build: `b${i}_0` };
-    records.set(`pkg${i}-${record.version}-b${i}_0.conda`, { record: renamed, channel, channelIndex: i % 2 });
+    records.set(`pkg${i}-${record.version}-b${i}_0.conda`, new PlannedRecord(renamed, channel, i % 2));
   }
   return {
     subdir: 'noarch',
