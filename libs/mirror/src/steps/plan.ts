@@ -386,28 +386,29 @@ async function diffAgainstStore(
   ctx: PlanContext,
 ): Promise<SubdirPlan> {
   const prefix = `${ctx.channelPrefix}${subdir}/`;
+  const replaced = await replacedSincePublished(ctx.store, prefix, subdir, records, ctx.logger);
+  const usable = new Set<PlannedRecord>();
+  const toRehash: string[] = [];
+  const removals: Array<{ filename: string; size: number }> = [];
   // Sizes only: what every backend lists cheaply (a sha256 per object would cost the filesystem
   // store one sidecar read each, most of a 500 k-object listing). Content changes under the same
-  // name are caught by comparing with the published repodata instead.
-  const stored = new Map<string, number>();
-  for await (const object of ctx.store.list(prefix, { sha256: false })) {
-    const name = object.key.slice(prefix.length);
-    if (PACKAGE_FILE.test(name)) stored.set(name, object.size);
-  }
-  const replaced = await replacedSincePublished(ctx.store, prefix, subdir, records, ctx.logger);
-  for (const filename of replaced) {
-    if (stored.has(filename))
+  // name are caught by comparing with the published repodata instead. Each listed object is
+  // judged as it comes, so the listing is never held.
+  for await (const { key, size } of ctx.store.list(prefix, { sha256: false })) {
+    const filename = key.slice(prefix.length);
+    if (!PACKAGE_FILE.test(filename)) continue;
+    const planned = records.get(filename);
+    if (planned === undefined) {
+      removals.push({ filename, size });
+    } else if (replaced.has(filename)) {
       ctx.logger.info(
         { subdir, filename },
         'upstream replaced this file under the same name; fetching it again',
       );
-  }
-  const usable = new Set<string>();
-  const toRehash: string[] = [];
-  for (const [filename, { size }] of records) {
-    if (stored.get(filename) !== size || replaced.has(filename)) continue;
-    if (config.verify_checksum || ctx.reset) toRehash.push(filename);
-    else usable.add(filename);
+    } else if (size === planned.size) {
+      if (config.verify_checksum || ctx.reset) toRehash.push(filename);
+      else usable.add(planned);
+    }
   }
   // Both runners plan here, so `verify_checksum` and `--reset` mean the same from the CLI and the API.
   await runPool(toRehash, config.concurrency, async (filename) => {
@@ -417,25 +418,22 @@ async function diffAgainstStore(
       records.get(filename)!,
       ctx.signal,
     );
-    if (check.status === 'ok') usable.add(filename);
+    if (check.status === 'ok') usable.add(records.get(filename)!);
     else ctx.logger.warn({ subdir, filename }, 'stored file fails re-verification; fetching it again');
   });
   const downloads: string[] = [];
   let downloadBytes = 0;
   let present = 0;
-  for (const [filename, { size }] of records) {
-    if (usable.has(filename)) {
+  for (const [filename, planned] of records) {
+    if (usable.has(planned)) {
       present++;
     } else {
       downloads.push(filename);
-      downloadBytes += size;
+      downloadBytes += planned.size;
     }
   }
   downloads.sort();
-  const removals = [...stored]
-    .filter(([filename]) => !records.has(filename))
-    .map(([filename, size]) => ({ filename, size }))
-    .sort((a, b) => (a.filename < b.filename ? -1 : 1));
+  removals.sort((a, b) => (a.filename < b.filename ? -1 : 1));
   return {
     subdir,
     info: header?.info ?? {},
