@@ -24,12 +24,16 @@ describe('plan processor', () => {
     assert.equal(job.opts.attempts, 3, "attempts: the config's retries + 1");
     assert.equal(job.data.channelIndex, 0);
     assert.match(job.data.sha256 ?? '', /^[0-9a-f]{64}$/);
+    // The package step checks an md5 only when there is no sha256: the job does not carry it.
+    assert.equal(job.data.md5, undefined);
     // linux-64 has nothing to download: its finalize job is queued at once.
     assert.ok(await world.w.queues.finalize.getJob(finalizeJobId(id, 'linux-64')));
     assert.equal(await world.w.queues.finalize.getJob(finalizeJobId(id, 'noarch')), undefined);
     assert.deepEqual(await world.w.keys(`.condasync/staging/${id}/`), [
+      `.condasync/staging/${id}/linux-64.downloads`,
       `.condasync/staging/${id}/linux-64.meta.json`,
       `.condasync/staging/${id}/linux-64.records`,
+      `.condasync/staging/${id}/noarch.downloads`,
       `.condasync/staging/${id}/noarch.meta.json`,
       `.condasync/staging/${id}/noarch.records`,
     ]);

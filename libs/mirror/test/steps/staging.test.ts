@@ -4,7 +4,12 @@ import { describe, test } from 'node:test';
 import type { PackageRecordJson } from '@condasync/conda';
 import { FsObjectStore } from '@condasync/storage';
 import { PlannedRecord, type SubdirPlan } from '../../src/steps/plan.ts';
-import { readStagedEntries, readStagedMeta, stageSubdirPlan } from '../../src/steps/staging.ts';
+import {
+  readStagedDownloads,
+  readStagedEntries,
+  readStagedMeta,
+  stageSubdirPlan,
+} from '../../src/steps/staging.ts';
 import { channelSource } from '../../src/upstream/channel-source.ts';
 import { scratch } from '../sync-helpers.ts';
 import { testRecipesEntries } from './finalize-helpers.ts';
@@ -70,6 +75,31 @@ describe('stageSubdirPlan', () => {
         return all;
       };
       assert.deepEqual(await lines('released'), await lines('kept'));
+    } finally {
+      await store.close();
+      await cleanup();
+    }
+  });
+
+  test('the files to download read back from their compact list, and without it from the records', async () => {
+    const { dir, cleanup } = await scratch('staging-downloads');
+    const store = new FsObjectStore({ root: join(dir, 'store') });
+    try {
+      const plan = await planOf(50);
+      const expected = plan.downloads.map((filename) => {
+        const { channelIndex, size, sha256, md5 } = plan.records.get(filename)!;
+        return { subdir: 'noarch', filename, channelIndex, size, sha256, md5 };
+      });
+      await stageSubdirPlan('sync-1', plan, { store, tempDir: join(dir, 'tmp'), releaseRecords: true });
+      const read = async () => {
+        const all = [];
+        for await (const planned of readStagedDownloads(store, 'sync-1', 'noarch')) all.push(planned);
+        return all;
+      };
+      assert.deepEqual(await read(), expected);
+      // A plan staged before the compact list existed: the same files, from the records.
+      await store.delete('.condasync/staging/sync-1/noarch.downloads');
+      assert.deepEqual(await read(), expected);
     } finally {
       await store.close();
       await cleanup();
