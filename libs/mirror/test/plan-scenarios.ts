@@ -33,28 +33,24 @@ const DRY_RUNS: Record<string, Record<string, unknown>> = {
 };
 
 /**
- * A report's counts as they are, and everything else in it (every addition, removal, collision,
- * refused record, unresolved dependency) as one digest; minus the duration, with the machine's
- * paths replaced, so the digest is the same on every machine.
+ * What a report says of the plan: its counts as they are, and every addition, removal, collision,
+ * refused record and unresolved dependency as one digest, with the machine's paths replaced so the
+ * digest is the same on every machine.
  */
 function stable(report: SyncReport, scratchDir: string): unknown {
-  const { seconds: _, ...rest } = report;
-  const text = JSON.stringify(rest)
+  const { status, excluded, additions, removals, collisions, rejected, unresolved } = report;
+  const subdirs = report.subdirs.map((s) => [
+    s.subdir,
+    s.selected,
+    s.toDownload,
+    s.present,
+    s.toRemove,
+    s.published,
+  ]);
+  const text = JSON.stringify({ additions, removals, collisions, rejected, unresolved })
     .replaceAll(pathToFileURL(fixturesRoot).href, 'FIXTURES')
     .replaceAll(pathToFileURL(scratchDir).href, 'SCRATCH');
-  return {
-    status: report.status,
-    excluded: report.excluded,
-    subdirs: report.subdirs.map((s) => [
-      s.subdir,
-      s.selected,
-      s.toDownload,
-      s.present,
-      s.toRemove,
-      s.published,
-    ]),
-    sha256: createHash('sha256').update(text).digest('hex'),
-  };
+  return { status, excluded, subdirs, sha256: createHash('sha256').update(text).digest('hex') };
 }
 
 async function sha256Of(path: string): Promise<string | null> {
