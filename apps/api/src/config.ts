@@ -36,6 +36,8 @@ export interface ApiConfig {
   readonly secretKey: string | null;
   /** How channel metadata is kept in memory (routes/conda/metadata-cache.ts). */
   readonly metadataCache: MetadataCacheSettings;
+  /** How package files are kept in memory (a second metadata-cache.ts instance; stream delivery only). */
+  readonly packageCache: PackageCacheSettings;
   /** How package files reach clients: streamed through the API, or a redirect to a presigned S3 URL. */
   readonly packageDelivery: PackageDelivery;
 }
@@ -47,11 +49,22 @@ export interface MetadataCacheSettings {
   readonly revalidateSeconds: number;
 }
 
+export interface PackageCacheSettings {
+  /** CONDASYNC_PACKAGE_CACHE_BYTES: memory for cached package files; 0 turns the cache off. */
+  readonly maxBytes: number;
+  /** CONDASYNC_PACKAGE_CACHE_MAX_FILE_BYTES: larger packages are streamed from the store. */
+  readonly maxFileBytes: number;
+}
+
 export const PACKAGE_DELIVERIES = ['stream', 'redirect'] as const;
 export type PackageDelivery = (typeof PACKAGE_DELIVERIES)[number];
 
 /** 256 MiB: every hot subdir's repodata.json.zst, shard index and shards of a large mirror. */
 export const DEFAULT_METADATA_CACHE_BYTES = 256 * 1024 * 1024;
+/** 256 MiB: the hot packages of a mirror (most conda packages are well under a MiB). */
+export const DEFAULT_PACKAGE_CACHE_BYTES = 256 * 1024 * 1024;
+/** 8 MiB: small packages are where per-request store round trips dominate; large ones stream well. */
+export const DEFAULT_PACKAGE_CACHE_MAX_FILE_BYTES = 8 * 1024 * 1024;
 /** Well under the 60 s max-age clients cache repodata for, so a missed publish notice costs little. */
 export const DEFAULT_METADATA_REVALIDATE_SECONDS = 5;
 
@@ -98,6 +111,20 @@ export function loadApiConfig(env: EnvSource = process.env): ApiConfig {
       3600,
     ),
   });
+  const packageCache = Object.freeze({
+    maxBytes: read.integer(
+      'CONDASYNC_PACKAGE_CACHE_BYTES',
+      DEFAULT_PACKAGE_CACHE_BYTES,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxFileBytes: read.integer(
+      'CONDASYNC_PACKAGE_CACHE_MAX_FILE_BYTES',
+      DEFAULT_PACKAGE_CACHE_MAX_FILE_BYTES,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+  });
   const packageDelivery = read.oneOf('CONDASYNC_PACKAGE_DELIVERY', PACKAGE_DELIVERIES, 'stream');
   if (packageDelivery === 'redirect' && store.url.startsWith('file:')) {
     read.report(
@@ -120,6 +147,7 @@ export function loadApiConfig(env: EnvSource = process.env): ApiConfig {
     queuePrefix,
     secretKey,
     metadataCache,
+    packageCache,
     packageDelivery,
   };
   // Anything that logs or serialises the config (pino, JSON.stringify) sees the redacted form.
@@ -143,6 +171,7 @@ export function redactApiConfig(config: ApiConfig): Record<string, unknown> {
     queuePrefix: config.queuePrefix,
     secretKey: config.secretKey === null ? null : 'configured',
     metadataCache: config.metadataCache,
+    packageCache: config.packageCache,
     packageDelivery: config.packageDelivery,
   };
 }

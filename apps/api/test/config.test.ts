@@ -114,6 +114,7 @@ describe('loadApiConfig: channel serving', () => {
   it('defaults to a 256 MiB metadata cache revalidated every 5 s, packages streamed', () => {
     const config = loadApiConfig(required);
     assert.deepEqual(config.metadataCache, { maxBytes: 256 * 1024 * 1024, revalidateSeconds: 5 });
+    assert.deepEqual(config.packageCache, { maxBytes: 256 * 1024 * 1024, maxFileBytes: 8 * 1024 * 1024 });
     assert.equal(config.packageDelivery, 'stream');
   });
 
@@ -122,9 +123,12 @@ describe('loadApiConfig: channel serving', () => {
       ...required,
       CONDASYNC_METADATA_CACHE_BYTES: '0',
       CONDASYNC_METADATA_REVALIDATE_SECONDS: '30',
+      CONDASYNC_PACKAGE_CACHE_BYTES: '0',
+      CONDASYNC_PACKAGE_CACHE_MAX_FILE_BYTES: '1048576',
       CONDASYNC_PACKAGE_DELIVERY: 'redirect',
     });
     assert.deepEqual(config.metadataCache, { maxBytes: 0, revalidateSeconds: 30 });
+    assert.deepEqual(config.packageCache, { maxBytes: 0, maxFileBytes: 1048576 });
     assert.equal(config.packageDelivery, 'redirect');
   });
 
@@ -133,6 +137,8 @@ describe('loadApiConfig: channel serving', () => {
       ...required,
       CONDASYNC_METADATA_CACHE_BYTES: '-1',
       CONDASYNC_METADATA_REVALIDATE_SECONDS: 'soon',
+      CONDASYNC_PACKAGE_CACHE_BYTES: 'lots',
+      CONDASYNC_PACKAGE_CACHE_MAX_FILE_BYTES: '-5',
       CONDASYNC_PACKAGE_DELIVERY: 'teleport',
     });
     assert.deepEqual(
@@ -140,10 +146,12 @@ describe('loadApiConfig: channel serving', () => {
       [
         'CONDASYNC_METADATA_CACHE_BYTES',
         'CONDASYNC_METADATA_REVALIDATE_SECONDS',
+        'CONDASYNC_PACKAGE_CACHE_BYTES',
+        'CONDASYNC_PACKAGE_CACHE_MAX_FILE_BYTES',
         'CONDASYNC_PACKAGE_DELIVERY',
       ],
     );
-    assert.match(problems[2]!.message, /'teleport' is not one of stream, redirect/);
+    assert.match(problems[4]!.message, /'teleport' is not one of stream, redirect/);
     const folder = problemsOf({
       ...required,
       CONDASYNC_STORAGE_URL: 'file:///srv/mirror',

@@ -1,6 +1,11 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { CHANNEL_ROUTER_OPTIONS } from '../app.ts';
-import { type ApiConfig, DEFAULT_METADATA_CACHE_BYTES } from '../config.ts';
+import {
+  type ApiConfig,
+  DEFAULT_METADATA_CACHE_BYTES,
+  DEFAULT_PACKAGE_CACHE_BYTES,
+  DEFAULT_PACKAGE_CACHE_MAX_FILE_BYTES,
+} from '../config.ts';
 import { type LoggerChoice, type LogStream, loggerOptions } from '../logging.ts';
 import authPlugin from '../plugins/auth.ts';
 import errorHandlerPlugin from '../plugins/error-handler.ts';
@@ -30,6 +35,10 @@ export interface ChannelServerOptions {
    * the sidecar read: cheap). Default 1: a local publish shows within a second.
    */
   metadataRevalidateSeconds?: number;
+  /** Memory for cached package files, in bytes; 0 turns that cache off. Default as the API's. */
+  packageCacheBytes?: number;
+  /** Packages larger than this are streamed from the folder. Default as the API's. */
+  packageCacheMaxFileBytes?: number;
 }
 
 /**
@@ -53,6 +62,10 @@ export function buildChannelServer(options: ChannelServerOptions): FastifyInstan
     metadataCache: Object.freeze({
       maxBytes: options.metadataCacheBytes ?? DEFAULT_METADATA_CACHE_BYTES,
       revalidateSeconds: options.metadataRevalidateSeconds ?? 1,
+    }),
+    packageCache: Object.freeze({
+      maxBytes: options.packageCacheBytes ?? DEFAULT_PACKAGE_CACHE_BYTES,
+      maxFileBytes: options.packageCacheMaxFileBytes ?? DEFAULT_PACKAGE_CACHE_MAX_FILE_BYTES,
     }),
     packageDelivery: 'stream',
   });

@@ -21,30 +21,49 @@ export type ServeChannelRequest = (
   policy: FilePolicy,
 ) => Promise<FastifyReply>;
 
+/** A cache with what it reads the store with. */
+type CachedServing = ServeDeps & { cache: MetadataCache; source: MetadataSource };
+
 /**
  * How the app serves channel files: metadata from the in-memory cache (kept current by publish
- * notices from Redis, when the app has Redis, and by revalidation), packages streamed from the
- * store or redirected to a presigned URL (CONDASYNC_PACKAGE_DELIVERY=redirect).
+ * notices from Redis, when the app has Redis, and by revalidation); packages from a second
+ * in-memory cache (CONDASYNC_PACKAGE_CACHE_BYTES), streamed from the store when too large for it,
+ * or redirected to a presigned URL (CONDASYNC_PACKAGE_DELIVERY=redirect, which then has no cache).
  */
 export function createChannelServing(
   app: FastifyInstance,
   options: ChannelServingOptions,
 ): { serve: ServeChannelRequest; deps: ServeDeps } {
-  const { metadataCache: settings, packageDelivery } = app.apiConfig;
+  const { metadataCache: settings, packageCache: packageSettings, packageDelivery } = app.apiConfig;
   const deps: ServeDeps = {
     store: app.store,
     servedBytes: app.metrics.servedBytes,
     storageReadDeadlineMs: options.storageReadDeadlineMs,
   };
-  let cached: (ServeDeps & { cache: MetadataCache; source: MetadataSource }) | null = null;
-  if (settings.maxBytes > 0) {
-    const cache = new MetadataCache({
-      maxBytes: settings.maxBytes,
-      revalidateMs: settings.revalidateSeconds * 1000,
-    });
-    cached = { ...deps, cache, source: metadataSource(deps, cache) };
-    if (app.hasDecorator('redis')) listenForPublishNotices(app, cache, options.queuePrefix);
-  }
+  const revalidateMs = settings.revalidateSeconds * 1000;
+  const withCache = (cache: MetadataCache): CachedServing => ({
+    ...deps,
+    cache,
+    source: metadataSource(deps, cache),
+  });
+  const cached =
+    settings.maxBytes > 0
+      ? withCache(new MetadataCache({ maxBytes: settings.maxBytes, revalidateMs }))
+      : null;
+  // Packages are immutable by name, yet a replaced one is still seen within the revalidation interval.
+  const packagesCached =
+    packageDelivery === 'stream' && packageSettings.maxBytes > 0 && packageSettings.maxFileBytes > 0
+      ? withCache(
+          new MetadataCache({
+            maxBytes: packageSettings.maxBytes,
+            maxEntryBytes: packageSettings.maxFileBytes,
+            revalidateMs,
+          }),
+        )
+      : null;
+  const caches = [cached, packagesCached].flatMap((serving) => (serving === null ? [] : [serving.cache]));
+  if (caches.length > 0 && app.hasDecorator('redis'))
+    listenForPublishNotices(app, caches, options.queuePrefix);
   let presigner: ObjectPresigner | null = null;
   if (packageDelivery === 'redirect') {
     const opened = openPresigner(app.apiConfig.store);
@@ -63,6 +82,9 @@ export function createChannelServing(
       const location = await presigner.presignGet(policy.key);
       return reply.code(302).headers({ location, 'cache-control': 'no-store' }).send();
     }
+    if (packagesCached !== null && policy.kind === 'package') {
+      return serveCachedFile(request, reply, policy, packagesCached);
+    }
     return serveChannelFile(request, reply, policy, deps);
   };
   return { serve, deps };
@@ -74,14 +96,14 @@ export function createChannelServing(
  */
 function listenForPublishNotices(
   app: FastifyInstance,
-  cache: MetadataCache,
+  caches: readonly MetadataCache[],
   queuePrefix: string | null | undefined,
 ): void {
   const topic = publishNoticeTopic(queuePrefix);
   const subscriber = app.redis.duplicate({ connectionName: 'condasync-api-notices' });
   let connectedBefore = false;
   subscriber.on('ready', () => {
-    if (connectedBefore) cache.invalidateAll();
+    if (connectedBefore) for (const cache of caches) cache.invalidateAll();
     connectedBefore = true;
     subscriber.subscribe(topic).catch((error: unknown) => {
       app.log.warn({ err: error }, 'cannot subscribe to publish notices; metadata is revalidated instead');
@@ -93,9 +115,8 @@ function listenForPublishNotices(
     if (channel !== topic) return;
     const notice = parsePublishNotice(message);
     if (notice === null) return;
-    cache.invalidate(
-      notice.subdir === undefined ? `${notice.channel}/` : `${notice.channel}/${notice.subdir}/`,
-    );
+    const prefix = notice.subdir === undefined ? `${notice.channel}/` : `${notice.channel}/${notice.subdir}/`;
+    for (const cache of caches) cache.invalidate(prefix);
   });
   app.addHook('onClose', async () => {
     subscriber.disconnect();

@@ -13,6 +13,10 @@ const gzip = promisify(gzipCallback);
  * older than the revalidation interval, so a missed notice serves the previous bytes for at most
  * that long. While the store does not answer, a stale entry is still served (stale-if-error): it
  * is the last published state, and a 503 would help no client.
+ *
+ * Package files use a second instance with a budget of their own (CONDASYNC_PACKAGE_CACHE_BYTES):
+ * a package is immutable by name, so holding it spares every request the store round trips (a
+ * folder's open, stat, sidecar read, reads and close) that otherwise bound serving throughput.
  */
 
 export interface CachedFile {
@@ -30,6 +34,11 @@ export interface MetadataSource {
 export interface MetadataCacheOptions {
   /** Bytes of file content (and gzipped twins) kept at most; 0 caches nothing. */
   maxBytes: number;
+  /**
+   * A single file larger than this is not held (it is streamed instead). Default, and upper
+   * bound: a quarter of `maxBytes`, so one file cannot flush the rest.
+   */
+  maxEntryBytes?: number;
   /** An entry older than this is checked against the store before it is served again. */
   revalidateMs: number;
   /** Clock, for tests. */
@@ -64,7 +73,7 @@ export class MetadataCache {
 
   constructor(options: MetadataCacheOptions) {
     this.maxBytes = options.maxBytes;
-    this.maxEntryBytes = Math.floor(options.maxBytes / 4);
+    this.maxEntryBytes = Math.min(options.maxEntryBytes ?? Infinity, Math.floor(options.maxBytes / 4));
     this.#revalidateMs = options.revalidateMs;
     this.#now = options.now ?? Date.now;
   }

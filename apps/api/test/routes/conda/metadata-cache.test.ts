@@ -94,7 +94,7 @@ describe('cached metadata while the object store is paused', () => {
         // Past the interval the store is asked, does not answer, and the last bytes are served.
         if (pass === 0) await sleep(1_200);
       }
-      // Packages are not cached: they still wait for the store, and get the deadline's 503.
+      // A package never read before waits for the store, and gets the deadline's 503.
       const pkg = await t.app.inject({ method: 'GET', url: `/conda/fixture/linux-64/${PACKAGE_CONDA}` });
       assert.equal(pkg.statusCode, 503);
     } finally {
