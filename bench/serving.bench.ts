@@ -7,12 +7,14 @@
 // every variant alike):
 //   nginx        Debian's nginx over a folder copy of the channel (sendfile, etag, no access log);
 //   api          the API (buildApp, listening) over moto's S3, with Redis, as deployed: metadata
-//                cached, packages streamed;
-//   api-nocache  the same with CONDASYNC_METADATA_CACHE_BYTES=0: every request asks the store, as
-//                before the cache;
+//                and packages up to 8 MiB cached;
+//   api-nocache  the same with CONDASYNC_METADATA_CACHE_BYTES=0 and CONDASYNC_PACKAGE_CACHE_BYTES=0:
+//                every request asks the store, as before the caches;
 //   api-redirect packages as a 302 to a presigned URL (CONDASYNC_PACKAGE_DELIVERY=redirect): the
 //                figure is the API's share; the client then GETs from the store;
-//   serve        `condasync serve` (buildChannelServer) over the folder copy.
+//   serve        `condasync serve` (buildChannelServer) over the folder copy;
+//   serve-stream the same with the package cache off (packageCacheBytes 0): packages streamed from
+//                the folder, as before the package cache (package case only).
 // Needs nginx, wrk and redis-server (the bench installs nginx and wrk with apt-get when root), and
 // moto_server from the repo's .venv.
 import { execFile, spawn, spawnSync } from 'node:child_process';
@@ -211,14 +213,23 @@ async function main(): Promise<void> {
       channels: new Map([[CHANNEL, path.join(folder, CHANNEL)]]),
       logger: { level: 'info', stream: quietLog },
     });
-    apps.push(serve);
+    const serveStream = buildChannelServer({
+      channels: new Map([[CHANNEL, path.join(folder, CHANNEL)]]),
+      logger: { level: 'info', stream: quietLog },
+      packageCacheBytes: 0,
+    });
+    apps.push(serve, serveStream);
     nginx = await startNginx(dir, folder);
     const targets: Target[] = [
       { name: 'nginx', url: nginx.url },
       { name: 'api', url: await api({}) },
-      { name: 'api-nocache', url: await api({ CONDASYNC_METADATA_CACHE_BYTES: '0' }) },
+      {
+        name: 'api-nocache',
+        url: await api({ CONDASYNC_METADATA_CACHE_BYTES: '0', CONDASYNC_PACKAGE_CACHE_BYTES: '0' }),
+      },
       { name: 'api-redirect', url: await api({ CONDASYNC_PACKAGE_DELIVERY: 'redirect' }) },
       { name: 'serve', url: await listen(serve) },
+      { name: 'serve-stream', url: await listen(serveStream) },
     ];
     const repodataPath = `/${CHANNEL}/linux-64/repodata.json`;
     const etags = new Map<string, string>();
@@ -243,7 +254,8 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const test of cases) {
         for (const target of targets) {
-          if (target.name === 'api-redirect' && !test.name.startsWith('package')) continue;
+          const packageOnly = target.name === 'api-redirect' || target.name === 'serve-stream';
+          if (packageOnly && !test.name.startsWith('package')) continue;
           const rate = await wrk(`${target.url}${test.path}`, test.headers(target));
           const key = `${test.name}|${target.name}`;
           results.set(key, [...(results.get(key) ?? []), rate]);

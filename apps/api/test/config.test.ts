@@ -111,7 +111,7 @@ describe('loadApiConfig', () => {
 });
 
 describe('loadApiConfig: channel serving', () => {
-  it('defaults to a 256 MiB metadata cache revalidated every 5 s, packages streamed', () => {
+  it('defaults to 256 MiB metadata and package caches (8 MiB a package) revalidated every 5 s, packages through the API', () => {
     const config = loadApiConfig(required);
     assert.deepEqual(config.metadataCache, { maxBytes: 256 * 1024 * 1024, revalidateSeconds: 5 });
     assert.deepEqual(config.packageCache, { maxBytes: 256 * 1024 * 1024, maxFileBytes: 8 * 1024 * 1024 });
