@@ -33,6 +33,17 @@ async function republish(store: ObjectStore, key: string, text: string): Promise
   return bytes;
 }
 
+/** What the cache reads a store with, outside an app. */
+function storeDeps(store: ObjectStore) {
+  const servedBytes = new Counter({
+    name: 'b',
+    help: 'b',
+    labelNames: ['kind'] as const,
+    registers: [new Registry()],
+  });
+  return { store, servedBytes, storageReadDeadlineMs: 5_000 };
+}
+
 /** Polls until the API serves `expected` at `url`; the milliseconds it took. */
 async function waitForBytes(t: TestApp, url: string, expected: Buffer, withinMs: number): Promise<number> {
   const started = Date.now();
@@ -180,17 +191,7 @@ describe('the metadata cache bound', () => {
     const handle = await tempFsStore();
     try {
       const files = await writeFixtureChannel(handle.store, 'fixture');
-      const registry = new Registry();
-      const deps = {
-        store: handle.store,
-        servedBytes: new Counter({
-          name: 'b',
-          help: 'b',
-          labelNames: ['kind'] as const,
-          registers: [registry],
-        }),
-        storageReadDeadlineMs: 5_000,
-      };
+      const deps = storeDeps(handle.store);
       const small = ['channeldata.json', 'noarch/repodata.json', `linux-64/${SHARD_ZLIB}`];
       const sizes = small.map((name) => files.get(name)!.length);
       const maxBytes = 4 * Math.max(...sizes);
@@ -225,6 +226,35 @@ describe('the metadata cache bound', () => {
       assert.equal(await tight.get('fixture/noarch/f0.json', tightSource), null, 'f0 was evicted');
       const kept = await tight.get('fixture/noarch/f4.json', tightSource);
       assert.ok(kept !== null && kept !== 'uncached', 'f4 is still held');
+    } finally {
+      await handle.dispose();
+    }
+  });
+
+  it('holds at most its bytes, no file over a per-file ceiling (maxEntryBytes, as the package cache)', async () => {
+    const handle = await tempFsStore();
+    try {
+      const deps = storeDeps(handle.store);
+      const cache = new MetadataCache({ maxBytes: 1_000, maxEntryBytes: 100, revalidateMs: 60_000 });
+      const source = metadataSource(deps, cache);
+      for (let i = 0; i < 15; i++) {
+        const bytes = Buffer.alloc(100, i);
+        await handle.store.put(`fixture/noarch/p${i}.conda`, bytes, { size: 100, sha256: sha256(bytes) });
+        const file = await cache.get(`fixture/noarch/p${i}.conda`, source);
+        assert.ok(file !== null && file !== 'uncached');
+        assert.deepEqual(file.bytes, bytes);
+        assert.ok(cache.bytes <= 1_000, `${cache.bytes} bytes held`);
+      }
+      assert.equal(cache.size, 10);
+      const big = Buffer.alloc(101, 7);
+      await handle.store.put('fixture/noarch/big.conda', big, { size: 101, sha256: sha256(big) });
+      assert.equal(await cache.get('fixture/noarch/big.conda', source), 'uncached');
+      assert.equal(cache.size, 10);
+      // The ceiling never exceeds a quarter of the budget.
+      assert.equal(
+        new MetadataCache({ maxBytes: 400, maxEntryBytes: 1_000, revalidateMs: 1 }).maxEntryBytes,
+        100,
+      );
     } finally {
       await handle.dispose();
     }

@@ -3,9 +3,6 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3ObjectStore } from '@condasync/storage';
-import { Counter, Registry } from 'prom-client';
-import { MetadataCache } from '../../../src/routes/conda/metadata-cache.ts';
-import { metadataSource } from '../../../src/routes/conda/serve-cached.ts';
 import {
   type FixtureFiles,
   PACKAGE_CONDA,
@@ -115,46 +112,7 @@ describe('cached packages while the object store is paused', () => {
   });
 });
 
-describe('package cache bounds and replacement', () => {
-  it('holds at most its bytes, no file over its per-file ceiling', async () => {
-    const handle = await tempFsStore();
-    try {
-      const registry = new Registry();
-      const deps = {
-        store: handle.store,
-        servedBytes: new Counter({
-          name: 'b',
-          help: 'b',
-          labelNames: ['kind'] as const,
-          registers: [registry],
-        }),
-        storageReadDeadlineMs: 5_000,
-      };
-      const cache = new MetadataCache({ maxBytes: 1_000, maxEntryBytes: 100, revalidateMs: 60_000 });
-      const source = metadataSource(deps, cache);
-      for (let i = 0; i < 15; i++) {
-        const bytes = Buffer.alloc(100, i);
-        await handle.store.put(`fixture/noarch/p${i}.conda`, bytes, { size: 100, sha256: sha256(bytes) });
-        const file = await cache.get(`fixture/noarch/p${i}.conda`, source);
-        assert.ok(file !== null && file !== 'uncached');
-        assert.deepEqual(file.bytes, bytes);
-        assert.ok(cache.bytes <= 1_000, `${cache.bytes} bytes held`);
-      }
-      assert.equal(cache.size, 10);
-      const big = Buffer.alloc(101, 7);
-      await handle.store.put('fixture/noarch/big.conda', big, { size: 101, sha256: sha256(big) });
-      assert.equal(await cache.get('fixture/noarch/big.conda', source), 'uncached');
-      assert.equal(cache.size, 10);
-      // The ceiling never exceeds a quarter of the budget.
-      assert.equal(
-        new MetadataCache({ maxBytes: 400, maxEntryBytes: 1_000, revalidateMs: 1 }).maxEntryBytes,
-        100,
-      );
-    } finally {
-      await handle.dispose();
-    }
-  });
-
+describe('a replaced package', () => {
   it('serves a package replaced in the store (same name, new bytes) within the revalidation interval', {
     timeout: 30_000,
   }, async () => {
