@@ -1,9 +1,21 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { createRequire } from 'node:module';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { StorageError, StorageErrorCode } from './errors.ts';
 import { validateKey } from './keys.ts';
 import { parseStoreUrl, type StoreSettings } from './open-store.ts';
 import { createS3Client } from './s3-client.ts';
+import { s3Sdk } from './s3-sdk.ts';
+
+type Presigner = typeof import('@aws-sdk/s3-request-presigner');
+
+const require = createRequire(import.meta.url);
+let presignerModule: Presigner | undefined;
+
+/** Loaded with the first presigner, as the S3 SDK is with the first S3 store (s3-sdk.ts). */
+function presignerSdk(): Presigner {
+  presignerModule ??= require('@aws-sdk/s3-request-presigner') as Presigner;
+  return presignerModule;
+}
 
 /** Hands out URLs that GET one object straight from the store, without credentials, for a while. */
 export interface ObjectPresigner {
@@ -70,9 +82,9 @@ class S3Presigner implements ObjectPresigner {
     const now = this.#now();
     const remembered = this.#urls.get(key);
     if (remembered !== undefined && now < remembered.reuseUntil) return remembered.url;
-    const url = await getSignedUrl(
+    const url = await presignerSdk().getSignedUrl(
       this.#client,
-      new GetObjectCommand({
+      new (s3Sdk().GetObjectCommand)({
         Bucket: this.#bucket,
         Key: this.#prefix === '' ? key : `${this.#prefix}/${key}`,
       }),
