@@ -64,7 +64,13 @@ describe('channel serving while the object store is paused', () => {
   before(async () => {
     ({ proxy, store } = await stallableS3Store());
     await writeFixtureChannel(store, 'fixture');
-    t = await startTestApp({ store, storageReadDeadlineMs: deadlineMs });
+    // Packages uncached, so that a package request reaches the paused store (the caches answer
+    // from memory while the store is away: metadata-cache.test.ts, package-cache.test.ts).
+    t = await startTestApp({
+      store,
+      storageReadDeadlineMs: deadlineMs,
+      env: { CONDASYNC_PACKAGE_CACHE_BYTES: '0' },
+    });
   });
   after(async () => {
     await t.close();
@@ -76,7 +82,6 @@ describe('channel serving while the object store is paused', () => {
   it('answers 503 with a clear body within the deadline, logs it, and serves again once resumed', {
     timeout: 30_000,
   }, async () => {
-    // A package: metadata is answered from memory while the store is away (metadata-cache.test.ts).
     const url = `/conda/fixture/linux-64/${PACKAGE_CONDA}`;
     assert.equal((await t.app.inject({ method: 'GET', url })).statusCode, 200);
     proxy.stall();
