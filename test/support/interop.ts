@@ -146,7 +146,8 @@ export class MirrorInstallation {
       HOST: '127.0.0.1',
       CONDASYNC_API_TOKENS: this.apiToken,
       CONDASYNC_UPSTREAM_ALLOW: upstreamAllow,
-      CONDASYNC_LOG_LEVEL: 'info',
+      // Channel requests are logged at debug only; the tests read which files clients fetched.
+      CONDASYNC_LOG_LEVEL: 'debug',
       ...extraEnv,
     });
     const base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(role.output())?.[1];
