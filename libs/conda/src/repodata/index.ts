@@ -6,7 +6,6 @@ export {
   readRepodata,
   scanRepodataRecords,
 } from './parse-repodata.ts';
-export { RecordStringPool } from './record-string-pool.ts';
 export {
   ArtifactExtension,
   type ArtifactFormat,
